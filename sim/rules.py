@@ -1,0 +1,192 @@
+"""The model's behavioural rules as named functions on numpy arrays (one row per agent).
+
+Each function is one mechanism of docs/ODD.md; the model calls them in the weekly order.
+Arrays of employee or customer state are float32; store-level arrays are float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+WEEKS_PER_YEAR = 52.0
+
+# Measurement instruments: score cut-offs that turn continuous states into the survey segments.
+CUSTOMER_FULLY_ENGAGED = 0.70
+CUSTOMER_ENGAGED = 0.55
+CUSTOMER_NOT_ENGAGED = 0.40  # below this: actively disengaged
+EMPLOYEE_ENGAGED = 0.64
+EMPLOYEE_ACTIVELY_DISENGAGED = 0.48
+RATIONALLY_SATISFIED = 0.70  # rational satisfaction at or above: "satisfied"
+DISSATISFIED = 0.50  # below: "dissatisfied"
+
+# Service encounter weights (they sum to one so that quality stays a 0-1 score).
+QUALITY_SKILL_WEIGHT = 0.30
+QUALITY_EMOTION_WEIGHT = 0.45
+QUALITY_TIME_WEIGHT = 0.25
+NO_STAFF_QUALITY = 0.10  # a store with nobody on the front line
+
+
+def weekly_hazard(annual_rate: float) -> float:
+    """Weekly probability that gives `annual_rate` over 52 weeks."""
+    return 1.0 - (1.0 - annual_rate) ** (1.0 / WEEKS_PER_YEAR)
+
+
+# --- employees --------------------------------------------------------------------------------
+
+def employee_engagement(drivers_mean, hr_boost, strain, strain_penalty):
+    """Engagement: the four drivers' mean plus any programme boost, less what strain takes."""
+    return np.clip(drivers_mean + hr_boost - strain_penalty * strain, 0.0, 1.0)
+
+
+def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_weeks,
+                 tenure_drift, frontline, frontline_penalty, recognition):
+    """Level the drivers settle at: set by the supervisor, eroded by tenure and front-line work."""
+    tenure_years3 = np.minimum(tenure_weeks / 156.0, 1.0)
+    return (baseline + trait + climate_effect * (supervisor_quality - 0.5)
+            - tenure_drift * tenure_years3 * (1.0 - supervisor_quality)
+            - frontline_penalty * frontline * (1.0 - recognition))
+
+
+def coaching_gain(hours, supervisor_quality, engagement, coaching_effect):
+    """Driver gain from coaching: strongest for a good supervisor and a disengaged employee."""
+    return coaching_effect * hours * (supervisor_quality / 0.5) * (1.0 - engagement)
+
+
+def hr_programme_boost(spend_per_round, hr_effect, spend_scale):
+    """Boost one programme round gives a participant: diminishing returns in spend."""
+    return hr_effect * (1.0 - np.exp(-spend_per_round / spend_scale))
+
+
+def hr_participation(engagement, reach):
+    """Chance to take part in a programme round: the least engaged take part least."""
+    return reach * engagement
+
+
+def strain_level(pressure, strain_build, crisis_stress):
+    """Strain implied by the workload (above 90% of capacity) and by a crisis."""
+    return np.clip(strain_build * np.maximum(pressure - 0.9, 0.0) + crisis_stress, 0.0, 1.0)
+
+
+def quit_probability(engagement, strain, tenure_weeks, base_weekly, engagement_sensitivity,
+                     strain_sensitivity):
+    """Weekly quit probability: falls steeply with engagement, rises with strain; new hires
+    (first quarter) quit half as often again."""
+    newcomer = np.where(tenure_weeks < 13, 1.5, 1.0)
+    hazard = (base_weekly * np.exp(-engagement_sensitivity * (engagement - 0.5))
+              * (1.0 + strain_sensitivity * strain) * newcomer)
+    return np.minimum(hazard, 1.0)
+
+
+def skill_gain(skill, engagement, learning):
+    """On-the-job learning, faster for engaged employees."""
+    return learning * (0.5 + engagement) * (1.0 - skill)
+
+
+def displayed_emotion(engagement, strain, busyness, busyness_effect):
+    """Positive emotion shown to customers: falls when the store is busy (Rafaeli & Sutton)."""
+    return np.clip(engagement - busyness_effect * busyness - 0.3 * strain, 0.0, 1.0)
+
+
+def effective_hours(hours, skill, strain):
+    """Productive front-line hours: skilled staff work faster, fatigued staff slower."""
+    return hours * (0.7 + 0.3 * skill) * (1.0 - 0.3 * strain)
+
+
+# --- stores: work pressure (Oliva & Sterman 2001) ----------------------------------------------
+
+def work_pressure(contacts, standard_minutes, available_hours):
+    """Hours the service standard requires over hours available."""
+    required = contacts * standard_minutes / 60.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pressure = np.where(available_hours > 0, required / available_hours, 5.0)
+    return np.minimum(pressure, 5.0)
+
+
+def delivered_minutes(standard_minutes, pressure, max_overtime):
+    """Time actually given per contact: staff first work harder, then cut corners."""
+    return standard_minutes * np.minimum(1.0, (1.0 + max_overtime) / np.maximum(pressure, 1e-9))
+
+
+def busyness(pressure):
+    """How busy the store feels, from 0 (calm) to 1 (overrun)."""
+    return np.clip((pressure - 0.75) / 0.5, 0.0, 1.0)
+
+
+def drift_standard(standard, delivered, policy_minutes, pressure, erosion_weeks,
+                   recovery_weeks):
+    """The service standard drifts down to what is delivered and climbs back only slowly,
+    and only when there is slack: a temporary overload leaves a lasting loss."""
+    eroding = delivered < standard
+    down = standard + (delivered - standard) / erosion_weeks
+    up = standard + (policy_minutes - standard) / recovery_weeks
+    return np.where(eroding, down, np.where(pressure < 1.0, np.minimum(up, policy_minutes),
+                                            standard))
+
+
+def service_capability(skill, emotion, time_adequacy):
+    """What an employee brings to an encounter before its chance variation."""
+    return (QUALITY_SKILL_WEIGHT * skill + QUALITY_EMOTION_WEIGHT * emotion
+            + QUALITY_TIME_WEIGHT * time_adequacy)
+
+
+# --- customers --------------------------------------------------------------------------------
+
+def customer_engagement(confidence, integrity, pride, passion):
+    """Emotional engagement: the mean of the four dimensions (Human Sigma)."""
+    return (confidence + integrity + pride + passion) * np.float32(0.25)
+
+
+def visit_probability(engagement, visits_per_week, slope, demand):
+    """Weekly chance of a visit; follows emotional engagement, not rational satisfaction."""
+    return np.clip(visits_per_week * demand * (1.0 + slope * (engagement - 0.5)), 0.0, 0.95)
+
+
+def spend_per_visit(engagement, wallet, basket, slope, anxiety):
+    """Spend of one visit: share of wallet rises with emotional engagement."""
+    return basket * wallet * (1.0 + slope * (engagement - 0.5)) * (1.0 - 0.2 * anxiety)
+
+
+def problem_probability(quality, problem_rate):
+    """Chance that a contact has a problem (mistake, unmet need); falls with quality."""
+    return problem_rate * np.clip(1.0 + 4.0 * (0.65 - quality), 0.1, 5.0)
+
+
+def attachment_step(dimension, good, bad, gain, loss):
+    """Asymmetric slow update of one emotional dimension: `good`/`bad` are the encounter's
+    quality above/below expectation (zero for customers who did not visit)."""
+    return dimension + gain * good * (1.0 - dimension) - loss * bad * dimension
+
+
+def churn_probability(engagement, base_weekly, sensitivity, anxiety, anxiety_effect):
+    """Weekly churn chance: falls with emotional engagement, rises with crisis anxiety."""
+    return np.minimum(base_weekly * np.exp(-sensitivity * (engagement - 0.5))
+                      * (1.0 + anxiety_effect * anxiety), 1.0)
+
+
+def customer_segments(engagement):
+    """0 fully engaged, 1 engaged, 2 not engaged, 3 actively disengaged."""
+    return (3 - (engagement >= CUSTOMER_NOT_ENGAGED).astype(np.int8)
+            - (engagement >= CUSTOMER_ENGAGED) - (engagement >= CUSTOMER_FULLY_ENGAGED))
+
+
+def employee_segments(engagement):
+    """0 engaged, 1 not engaged, 2 actively disengaged."""
+    return (2 - (engagement >= EMPLOYEE_ACTIVELY_DISENGAGED).astype(np.int8)
+            - (engagement >= EMPLOYEE_ENGAGED))
+
+
+def expected_gaps(mean_quality, expectation, quality_sd):
+    """Expected quality above and below expectation, E[g+] and E[g-], for quality ~ N(mean, sd)."""
+    m = mean_quality - expectation
+    z = m / quality_sd
+    density = np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+    above = quality_sd * density + m * ndtr(z)
+    return above, above - m
+
+
+def attachment_equilibrium(rate_up, rate_down):
+    """Where a dimension settles when it rises at rate_up * (1 - d) and falls at rate_down * d
+    per week (all its terms are of that form). Used to start customers near their long-run
+    attachment rather than at an arbitrary point."""
+    return rate_up / np.maximum(rate_up + rate_down, 1e-12)
