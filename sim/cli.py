@@ -1,0 +1,23 @@
+"""The `loyalty-sim` command. Each group of commands lives in its own module and registers
+itself here: scenarios (run, validate, schema, list), sweeps (sweep), the browser view (ui)."""
+
+from __future__ import annotations
+
+import typer
+
+from sim import cli_scenarios, cli_sweep, cli_ui
+
+app = typer.Typer(
+    name="loyalty-sim",
+    help="Simulate how the way a company treats its employees turns into customer loyalty.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (cli_scenarios, cli_sweep, cli_ui):
+    module.register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
