@@ -70,7 +70,7 @@ DRIVERS = ("autonomy", "mastery", "purpose", "affiliation")
 # How much of a coaching hour's gain goes to each driver (Markey: mastery and autonomy most).
 COACHING_SHARE = {"autonomy": 1.0, "mastery": 1.0, "purpose": 0.5, "affiliation": 0.5}
 LEFT_QUIT, LEFT_LAYOFF = 1, 2
-SPIN_UP_WEEKS = 52
+SPIN_UP_WEEKS = 104
 
 
 class LoyaltyModel(mesa.Model):
@@ -109,6 +109,7 @@ class LoyaltyModel(mesa.Model):
         self._set_up_stores()
         self._set_up_employees()
         self._set_up_customers()
+        self._customer_census()
         self._store_history: list[np.ndarray] = []
         self._init_reporters()
         self.datacollector = mesa.DataCollector(
@@ -127,6 +128,7 @@ class LoyaltyModel(mesa.Model):
         self.planned_staff = np.maximum(
             2, np.round(p.employees_per_store * self.store_size * staffing_noise)).astype(np.int64)
         self.local_expectation = g.normal(p.expectation, p.local_market_spread, n)
+        self.staff_plan = self.planned_staff.astype(float)
         self.supervisor_quality = np.clip(
             g.normal(p.supervisor_quality_mean, p.supervisor_quality_sd, n), 0.02, 0.98)
         policy = SERVICE_POLICY_SPECS[p.service_policy]
@@ -165,8 +167,8 @@ class LoyaltyModel(mesa.Model):
         """Run the staff alone for a year at the planned workload before week 0, so that the
         chain starts with the tenure, engagement and skill mix its own turnover produces; the
         staff still there become week 0's employees (ids from 0)."""
-        self._week = {"pressure": np.full(self.n_stores, 0.8)}
         for week in range(-weeks, 0):
+            self._week = {"pressure": self._planned_pressure()}
             self._reset_week()
             self._staff_stores(week)
             self._develop_employees(week)
@@ -176,6 +178,10 @@ class LoyaltyModel(mesa.Model):
         fresh.add(len(keep), **{k: old.column(k)[keep] for k in EMPLOYEE_COLUMNS})
         self.employees = fresh
         self.initial_headcount = len(keep)
+        policy = SERVICE_POLICY_SPECS[self.params.service_policy]
+        self._repeat_contacts = (self.initial_store_customers * self.params.visits_per_week
+                                 * self.params.problem_rate
+                                 * (1.0 - policy["first_contact_resolution"]))
 
     def _initial_roles(self, store: np.ndarray, g: np.random.Generator) -> np.ndarray:
         rank = _rank_within_store(store, g.random(len(store)), self.n_stores)
@@ -194,9 +200,10 @@ class LoyaltyModel(mesa.Model):
         settled = self._settled_attachment(mean_quality[pool_store], pool_expectation,
                                            quality_sd)
         settled_engagement = sum(level for level, _ in settled.values()) / 4
-        hazard = rules.churn_probability(
+        # A floor of one departure per ten years keeps ages finite when churn is switched off.
+        hazard = np.maximum(rules.churn_probability(
             settled_engagement, rules.weekly_hazard(p.annual_churn_rate),
-            p.churn_engagement_sensitivity, 0.0, 0.0)
+            p.churn_engagement_sensitivity, 0.0, 0.0), 1.0 / 520)
         keep = _weighted_pick_per_store(pool_store, 1.0 / hazard, self.initial_store_customers,
                                         g)
         store, expectation, hazard = pool_store[keep], pool_expectation[keep], hazard[keep]
@@ -253,16 +260,25 @@ class LoyaltyModel(mesa.Model):
         s = self.params.wallet_spread
         return np.exp(g.normal(-0.5 * s * s, s, n)).astype(F32)
 
+    def _planned_pressure(self) -> np.ndarray:
+        """Each store's work pressure under its planned demand (initial customers at the
+        middling visit rate, with the repeat contacts unresolved problems bring)."""
+        p, emp = self.params, self.employees
+        front = emp.active & emp.frontline
+        hours = rules.effective_hours(p.hours_per_employee, emp.skill[front], emp.strain[front])
+        available = np.bincount(emp.store[front], hours, self.n_stores)
+        policy = SERVICE_POLICY_SPECS[p.service_policy]
+        repeat_share = p.problem_rate * (1.0 - policy["first_contact_resolution"])
+        contacts = self.initial_store_customers * p.visits_per_week * (1.0 + repeat_share)
+        return rules.work_pressure(contacts, self.standard_minutes, available)
+
     def _expected_quality(self) -> tuple[np.ndarray, float]:
-        """Each store's mean encounter quality at set-up under its planned demand (the same
-        pressure rules as the weekly step), and the spread of quality customers face."""
+        """Each store's mean encounter quality at set-up under its planned pressure (the same
+        rules as the weekly step), and the spread of quality customers face."""
         p, emp = self.params, self.employees
         front = emp.active & emp.frontline
         store = emp.store[front]
-        hours = rules.effective_hours(p.hours_per_employee, emp.skill[front], emp.strain[front])
-        available = np.bincount(store, hours, self.n_stores)
-        contacts = self.initial_store_customers * p.visits_per_week * (1.0 + p.problem_rate / 2)
-        pressure = rules.work_pressure(contacts, self.standard_minutes, available)
+        pressure = self._planned_pressure()
         adequacy = np.minimum(rules.delivered_minutes(
             self.standard_minutes, pressure, p.max_overtime) / self.standard_minutes, 1.0)
         emotion = rules.displayed_emotion(emp.engagement[front], emp.strain[front],
@@ -356,6 +372,7 @@ class LoyaltyModel(mesa.Model):
         self._staff_stores(week)
         self._serve_customers(week)
         self._acquire_customers(week)
+        self._customer_census()
         self._develop_employees(week)
         self._account(week)
         self.datacollector.collect(self)
@@ -372,7 +389,9 @@ class LoyaltyModel(mesa.Model):
         p, emp, g = self.params, self.employees, self._rng_staff
         active = emp.active
         heads = np.bincount(emp.store[active], minlength=self.n_stores)
-        target = np.round(self.planned_staff * p.staffing_level).astype(np.int64)
+        if week >= 0 and week % p.staffing_review_weeks == 0:
+            self._replan_staffing()
+        target = np.round(self.staff_plan * p.staffing_level).astype(np.int64)
         hires = g.binomial(np.maximum(target - heads, 0), p.vacancy_fill_rate)
         fronts = np.bincount(emp.store[active & emp.frontline], minlength=self.n_stores)
         if hires.sum() > 0:
@@ -396,6 +415,16 @@ class LoyaltyModel(mesa.Model):
             rank = _rank_within_store(store, key, self.n_stores)
             heads = np.bincount(store, minlength=self.n_stores)
             emp.column("frontline")[active_idx] = rank < np.round(p.frontline_share * heads)[store]
+
+    def _replan_staffing(self) -> None:
+        """At a review, each store's plan moves toward staff in proportion to its customers."""
+        p = self.params
+        customers = np.bincount(self.customers.store[self.customers.active],
+                                minlength=self.n_stores)
+        follow = self.planned_staff * customers / self.initial_store_customers
+        self.staff_plan = np.maximum(
+            2.0, (1 - p.staffing_follows_demand) * self.planned_staff
+            + p.staffing_follows_demand * follow)
 
     def _serve_customers(self, week: int) -> None:
         """Visits, work pressure, encounters, attachment, spend and churn for one week."""
@@ -505,7 +534,6 @@ class LoyaltyModel(mesa.Model):
             "customers_start": np.bincount(store, active, n_s),
             "quality_sum": np.bincount(store, np.where(visit, quality, 0), n_s),
         }
-        self._customer_census()
 
     def _customer_census(self) -> None:
         """End-of-week segments and attachment per store (active customers only)."""
@@ -540,16 +568,20 @@ class LoyaltyModel(mesa.Model):
         return min(p.customer_programme_effect * p.customer_programme_budget / 20.0 * fresh, 0.5)
 
     def _acquire_customers(self, week: int) -> None:
-        """Marketing wins customers (fewer where detractors abound); fans refer friends."""
+        """Marketing wins customers (fewer where detractors abound); fans refer friends. Both
+        act on last week's census of segments."""
         p, g = self.params, self._rng_customers
         seg = self._census["segments"]
         customers = np.maximum(self._census["customers"], 1)
         demand = 1.0 - p.crisis_demand_drop * self.crisis_severity
         detractors = seg[:, 3] / customers
+        untapped = np.maximum(1.0 - customers / (p.market_size * self.initial_store_customers),
+                              0.0)
         paid = g.poisson(p.acquisition_rate / rules.WEEKS_PER_YEAR
-                         * self.initial_store_customers * demand
+                         * self.initial_store_customers * demand * untapped
                          * np.maximum(1.0 - p.deterrence * detractors, 0.0))
-        referred = g.poisson(p.referral_rate / rules.WEEKS_PER_YEAR * seg[:, 0] * demand)
+        referred = g.poisson(p.referral_rate / rules.WEEKS_PER_YEAR * seg[:, 0] * demand
+                             * untapped)
         new = paid + referred
         n = int(new.sum())
         self._week["acquired"] = new

@@ -73,7 +73,7 @@ class Parameters:
         0.15, "0-1 score", "Store-to-store spread of supervisor quality: the main source of "
         "between-store variance (Beck & Harter 2015).", low=0.0, high=0.5, group="supervision")
     supervisor_climate_effect: float = _p(
-        0.5, "engagement/quality", "How strongly the supervisor's quality sets the drivers' "
+        0.25, "engagement/quality", "How strongly the supervisor's quality sets the drivers' "
         "level that employees settle at.", low=0.0, high=3.0, group="supervision")
     coaching_hours: float = _p(
         0.5, "h/supervisor/week", "Coaching time each supervisor spends per week (one hour per "
@@ -82,7 +82,7 @@ class Parameters:
         "least_engaged", "rule", "Which employees a supervisor coaches first.",
         choices=COACHING_TARGETS, group="supervision")
     coaching_effect: float = _p(
-        0.06, "driver/h", "Driver gain from one hour of coaching by an average (0.5) supervisor "
+        0.04, "driver/h", "Driver gain from one hour of coaching by an average (0.5) supervisor "
         "for a fully disengaged employee (Markey 2014: mastery and autonomy most).",
         low=0.0, high=1.0, group="supervision")
     supervisor_weekly_wage: float = _p(
@@ -214,19 +214,19 @@ class Parameters:
         60.0, "$/visit", "Spend per visit of a customer of middling engagement.", low=0.0,
         group="customers")
     spend_engagement_slope: float = _p(
-        0.15, "x spend/engagement", "Relative change in spend per visit (share of wallet) per "
+        0.22, "x spend/engagement", "Relative change in spend per visit (share of wallet) per "
         "unit of emotional engagement.", low=0.0, high=5.0, group="customers")
     wallet_spread: float = _p(
         0.4, "log-sd", "Spread of customers' wallet sizes.", low=0.0, high=3.0,
         group="customers")
     gross_margin: float = _p(
-        0.60, "share of revenue", "Revenue left after cost of goods.", **SHARE,
+        0.66, "share of revenue", "Revenue left after cost of goods.", **SHARE,
         group="customers")
     fixed_cost_per_store: float = _p(
-        2000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0,
+        1000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0,
         group="customers")
     expectation: float = _p(
-        0.675, "0-1 score", "Service quality customers expect; encounters are appraised against "
+        0.738, "0-1 score", "Service quality customers expect; encounters are appraised against "
         "it.", **SHARE, group="customers")
     local_market_spread: float = _p(
         0.05, "0-1 score", "Store-to-store spread of what local customers expect (competition, "
@@ -251,21 +251,25 @@ class Parameters:
         0.22, "share/year", "Churn of a customer of middling emotional engagement.", low=0.0,
         high=0.99, group="customers")
     churn_engagement_sensitivity: float = _p(
-        2.0, "log-hazard/engagement", "How steeply the churn hazard falls with emotional "
+        1.7, "log-hazard/engagement", "How steeply the churn hazard falls with emotional "
         "engagement.", low=0.0, high=20.0, group="customers")
 
     # --- acquisition and word of mouth -------------------------------------------------------
     acquisition_rate: float = _p(
-        0.25, "share of base/year", "Customers won by paid marketing per year, as a share of a "
-        "store's initial customers.", low=0.0, high=10.0, group="acquisition")
+        0.5, "share of base/year", "Customers won by paid marketing per year, as a share of a "
+        "store's initial customers, when its whole catchment is untapped.", low=0.0, high=10.0, group="acquisition")
+    market_size: float = _p(
+        2.0, "x initial customers", "Potential customers in a store's catchment; marketing and "
+        "referrals convert only the part not yet won, so growth saturates.", low=1.0,
+        high=100.0, group="acquisition")
     acquisition_cost: float = _p(
         120.0, "$/customer", "Cost of one customer won by marketing (5-25x the weekly cost of "
         "keeping one).", low=0.0, group="acquisition")
     referral_rate: float = _p(
-        0.15, "referrals/fully engaged customer/year", "New customers brought by fully engaged "
+        0.3, "referrals/fully engaged customer/year", "New customers brought by fully engaged "
         "customers.", low=0.0, high=10.0, group="acquisition")
     deterrence: float = _p(
-        1.0, "share/AD share", "Loss of marketing conversions per unit share of actively "
+        0.6, "share/AD share", "Loss of marketing conversions per unit share of actively "
         "disengaged customers.", low=0.0, high=10.0, group="acquisition")
 
     # --- customer engagement programme (marketing-led) ----------------------------------------
@@ -273,13 +277,13 @@ class Parameters:
         0.0, "$/customer/year", "Marketing-led customer engagement programme (pride and "
         "passion campaigns).", low=0.0, group="customer programme")
     customer_programme_effect: float = _p(
-        0.02, "attachment/week", "Weekly pull on pride and passion of a $20/customer/year "
+        0.03, "attachment/week", "Weekly pull on pride and passion of a $20/customer/year "
         "programme when new.", low=0.0, high=1.0, group="customer programme")
     customer_programme_habituation_weeks: float = _p(
         26.0, "weeks", "Time over which the programme's pull wears off.", low=1.0,
         group="customer programme")
     customer_programme_promise: float = _p(
-        0.06, "0-1 score", "Rise in expected service quality the programme's promise causes "
+        0.01, "0-1 score", "Rise in expected service quality the programme's promise causes "
         "(per $20/customer/year).", low=0.0, high=1.0, group="customer programme")
 
     # --- crisis and company conduct ----------------------------------------------------------
@@ -319,6 +323,10 @@ class Parameters:
         "random", "rule", "Who is put on the front line: the most engaged, at random, or the "
         "least engaged (Markey 2014: often the cheapest).", choices=STAFFING_RULES,
         group="staffing")
+    staffing_follows_demand: float = _p(
+        1.0, "share", "How far each store's headcount target follows its customer base at "
+        "every staffing review (0: the original plan; 1: in proportion to its customers).",
+        **SHARE, group="staffing")
     staffing_review_weeks: int = _p(
         13, "weeks", "Weeks between reviews of who works on the front line.", low=1, high=520,
         group="staffing")

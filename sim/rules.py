@@ -15,15 +15,15 @@ WEEKS_PER_YEAR = 52.0
 CUSTOMER_FULLY_ENGAGED = 0.70
 CUSTOMER_ENGAGED = 0.55
 CUSTOMER_NOT_ENGAGED = 0.40  # below this: actively disengaged
-EMPLOYEE_ENGAGED = 0.64
-EMPLOYEE_ACTIVELY_DISENGAGED = 0.48
+EMPLOYEE_ENGAGED = 0.61
+EMPLOYEE_ACTIVELY_DISENGAGED = 0.49
 RATIONALLY_SATISFIED = 0.70  # rational satisfaction at or above: "satisfied"
 DISSATISFIED = 0.50  # below: "dissatisfied"
 
 # Service encounter weights (they sum to one so that quality stays a 0-1 score).
 QUALITY_SKILL_WEIGHT = 0.30
-QUALITY_EMOTION_WEIGHT = 0.45
-QUALITY_TIME_WEIGHT = 0.25
+QUALITY_EMOTION_WEIGHT = 0.30
+QUALITY_TIME_WEIGHT = 0.40
 NO_STAFF_QUALITY = 0.10  # a store with nobody on the front line
 
 

@@ -1,0 +1,124 @@
+"""Each mechanism of MODEL_NOTES moves outcomes the way the brief says.
+
+Arms share seeds (common random numbers) and effects are averaged over replications; each test
+states the size of effect it requires.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim import LoyaltyModel
+
+# Staff per customer as in the default chain (15 per 1,000), so stores are as busy.
+CHAIN = {"n_stores": 10, "employees_per_store": 9, "customers_per_store": 600}
+SEEDS = range(101, 107)
+
+
+def weekly(events=(), weeks=104, seeds=SEEDS, **params) -> list[pd.DataFrame]:
+    return [LoyaltyModel(rng=s, events=list(events), **{**CHAIN, **params}).run(weeks)
+            .model_frame() for s in seeds]
+
+
+def mean_over(frames, column, weeks) -> float:
+    return float(np.mean([f.loc[weeks, column].mean() for f in frames]))
+
+
+def test_coaching_raises_engagement_most_where_supervisors_are_good():
+    base, coached = [], []
+    for s in SEEDS:
+        for hours, out in ((0.0, base), (4.0, coached)):
+            m = LoyaltyModel(rng=s, coaching_hours=hours, **CHAIN).run(78)
+            t = m.stores_frame()
+            out.append(t[t["week"] >= 52].groupby("store")[
+                ["employee_engagement", "supervisor_quality"]].mean())
+    gains = pd.concat([c["employee_engagement"] - b["employee_engagement"]
+                       for b, c in zip(base, coached, strict=True)])
+    quality = pd.concat([b["supervisor_quality"] for b in base])
+    assert gains.mean() > 0.02
+    good = quality >= quality.median()
+    assert gains[good].mean() > gains[~good].mean()
+
+
+def test_hr_programme_boost_arrives_with_each_round_and_decays():
+    base = weekly(weeks=40, hr_budget=0.0)
+    hr = weekly(weeks=40, hr_budget=3000.0, hr_cadence_weeks=26)
+    gap = np.mean([h["employee_engagement"] - b["employee_engagement"]
+                   for b, h in zip(base, hr, strict=True)], axis=0)
+    # Rounds at weeks 0 and 26: a jump at each, fading in between.
+    assert gap[0] > 0.01 and gap[26] > gap[25] + 0.005
+    assert gap[24] < 0.6 * gap[1]
+
+
+def test_engaged_front_line_engages_customers():
+    most = weekly(staffing_rule="most_engaged")
+    least = weekly(staffing_rule="least_engaged")
+    weeks = slice(52, 103)
+    assert mean_over(most, "customer_engagement", weeks) > mean_over(
+        least, "customer_engagement", weeks) + 0.01
+    assert mean_over(most, "churn_rate_annual_pct", weeks) < mean_over(
+        least, "churn_rate_annual_pct", weeks)
+
+
+def test_temporary_overload_leaves_lasting_lower_service_standard():
+    overload = [{"week": 20, "layoff": {"share": 0.3}},
+                {"week": 32, "set": {"staffing_level": 1.0}}]
+    base = weekly(weeks=80)
+    hit = weekly(events=overload, weeks=80)
+    during = slice(21, 31)
+    after = slice(56, 79)  # six months after staffing was restored
+    assert mean_over(hit, "workload", during) > mean_over(base, "workload", during) + 0.1
+    assert mean_over(hit, "service_standard", after) < mean_over(
+        base, "service_standard", after) - 0.02
+    assert mean_over(hit, "service_quality", after) < mean_over(base, "service_quality", after)
+
+
+def test_first_contact_resolution_trades_time_for_fewer_repeat_contacts():
+    short = weekly(weeks=52, service_policy="short_contacts")
+    fcr = weekly(weeks=52, service_policy="first_contact_resolution")
+    weeks = slice(13, 51)
+
+    def repeat_share(frames):
+        return float(np.mean([f.loc[weeks, "repeat_contacts"].sum() / f.loc[weeks, "contacts"]
+                              .sum() for f in frames]))
+
+    assert repeat_share(fcr) < 0.5 * repeat_share(short)
+    assert mean_over(fcr, "workload", weeks) > mean_over(short, "workload", weeks)
+    # With the staff to give the extra minutes, resolving at once builds integrity.
+    staffed = {"staffing_level": 1.3}
+    short = weekly(weeks=52, service_policy="short_contacts", **staffed)
+    fcr = weekly(weeks=52, service_policy="first_contact_resolution", **staffed)
+    assert mean_over(fcr, "integrity", weeks) > mean_over(short, "integrity", weeks)
+
+
+def test_crisis_conduct_layoffs_and_silence_cost_customers():
+    crisis = {"week": 26, "crisis": {"duration": 12, "severity": 0.6}}
+    silent = weekly(events=[crisis, {"week": 28, "layoff": {"share": 0.15}}], weeks=78,
+                    transparency=0.0)
+    open_ = weekly(events=[crisis], weeks=78, transparency=1.0)
+    window = slice(26, 77)
+    assert mean_over(silent, "churn_rate_annual_pct", window) > mean_over(
+        open_, "churn_rate_annual_pct", window) + 1.0
+    assert mean_over(silent, "integrity", window) < mean_over(open_, "integrity", window)
+    assert mean_over(silent, "employee_engagement", window) < mean_over(
+        open_, "employee_engagement", window)
+
+
+def test_mission_and_recognition_lift_pride_and_engagement():
+    plain = weekly(weeks=78, mission_resonance=0.0, frontline_recognition=0.0)
+    inspired = weekly(weeks=78, mission_resonance=1.0, frontline_recognition=1.0)
+    weeks = slice(52, 77)
+    assert mean_over(inspired, "pride", weeks) > mean_over(plain, "pride", weeks) + 0.01
+    assert mean_over(inspired, "employee_engagement", weeks) > mean_over(
+        plain, "employee_engagement", weeks) + 0.02
+
+
+def test_turnover_costs_hiring_and_new_hires_start_unskilled():
+    model = LoyaltyModel(rng=3, annual_quit_rate=0.8, **CHAIN).run(30)
+    staff = model.employees_frame()
+    new = staff[staff["tenure"] <= 2]
+    assert len(new) > 0 and new["skill"].max() < 0.35
+    hires = model.model_frame()["hires"]
+    assert np.allclose(model.model_frame()["hiring_training"],
+                       hires * 0.21 * model.params.weekly_wage * 52)

@@ -1,0 +1,86 @@
+"""Bad parameters are refused with a message naming the parameter, the value and what is allowed."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from sim import LoyaltyModel, Parameters
+from sim.parameters import PARAMETER_NAMES, parameter_table
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("n_stores", -3, ">= 1"),
+        ("customers_per_store", 0, ">= 1"),
+        ("employees_per_store", 2.5, "whole number"),
+        ("frontline_share", 1.4, "<= 1"),
+        ("transparency", -0.1, ">= 0"),
+        ("hr_budget", -100.0, ">= 0"),
+        ("staffing_rule", "cheapest", "'most_engaged'"),
+        ("service_policy", "fast", "'first_contact_resolution'"),
+        ("coaching_hours", float("nan"), "a number"),
+        ("coaching_hours", "2", "a number"),
+    ],
+)
+def test_bad_parameter_names_parameter_value_and_allowed(name, value, allowed):
+    with pytest.raises(ValueError) as err:
+        LoyaltyModel(rng=1, **{name: value})
+    message = str(err.value)
+    assert f"'{name}'" in message
+    assert repr(value) in message
+    assert allowed in message
+    assert "\n" not in message
+
+
+def test_unknown_parameter_suggests_the_close_one():
+    with pytest.raises(ValueError, match="did you mean 'coaching_hours'"):
+        LoyaltyModel(coachng_hours=2)
+
+
+@pytest.mark.parametrize(
+    ("event", "fragment"),
+    [
+        ({"week": -1, "set": {"coaching_hours": 2}}, "week = -1"),
+        ({"week": 4, "crisis": {"duration": 0, "severity": 0.5}}, "duration"),
+        ({"week": 4, "crisis": {"duration": 3, "severity": 1.5}}, "severity"),
+        ({"week": 4, "layoff": {"share": 1.0}}, "share"),
+        ({"week": 4, "set": {"hr_budget": -5}}, "'hr_budget'"),
+        ({"week": 4, "set": {"n_stores": 5}}, "fixed at set-up"),
+        ({"week": 4, "set": {"coaching_hour": 5}}, "did you mean 'coaching_hours'"),
+        ({"week": 4, "fire": {"share": 0.1}}, "exactly one of"),
+    ],
+)
+def test_bad_events_are_refused(event, fragment):
+    with pytest.raises(ValueError, match=fragment.replace("(", r"\(")):
+        LoyaltyModel(rng=1, events=[event], n_stores=2, customers_per_store=10)
+
+
+def test_event_in_the_past_is_refused(small_chain):
+    model = LoyaltyModel(rng=1, **small_chain).run(5)
+    with pytest.raises(ValueError, match="in the past"):
+        model.schedule({"week": 3, "set": {"coaching_hours": 1.0}})
+    model.schedule({"week": 5, "set": {"coaching_hours": 1.0}})  # the next week is fine
+
+
+def test_signature_lists_every_parameter_as_keyword_only_with_a_default():
+    params = inspect.signature(LoyaltyModel).parameters
+    assert params["rng"].kind is inspect.Parameter.KEYWORD_ONLY
+    for name in PARAMETER_NAMES:
+        assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert params[name].default == getattr(Parameters(), name)
+
+
+def test_every_parameter_has_a_unit_and_a_meaning_in_the_docstring():
+    doc = LoyaltyModel.__doc__
+    for row in parameter_table():
+        assert row["unit"] and row["meaning"]
+        assert f"{row['name']}:" in doc
+
+
+def test_seed_given_as_text_is_the_same_as_the_number(small_chain):
+    a = LoyaltyModel(rng="7", **small_chain).run(3).model_frame()
+    b = LoyaltyModel(rng=7, **small_chain).run(3).model_frame()
+    assert a.equals(b)
