@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: run test bench lint ui clean-venv
+.PHONY: run test bench lint ui docs clean-venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else f"Python 3.12 or newer is needed, found {v.major}.{v.minor}: install it (pyenv install 3.12) or run with PYTHON=python3.12")'
@@ -25,6 +25,9 @@ bench: $(STAMP)  ## speed and scaling figures
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks experiments
+
+docs: $(STAMP)  ## regenerate the ODD parameter table from sim/parameters.py
+	$(BIN)/python -c 'from sim.parameters import write_odd_table; write_odd_table()'
 
 ui: $(STAMP)
 	$(BIN)/loyalty-sim ui

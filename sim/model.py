@@ -85,11 +85,13 @@ class LoyaltyModel(mesa.Model):
         unknown = [k for k in parameters if k not in PARAMETER_NAMES]
         if unknown:
             raise ValueError(unknown_parameter_message(unknown[0]))
-        if isinstance(rng, str):
-            rng = int(rng) if rng.strip().lstrip("-").isdigit() else None
+        if isinstance(rng, str):  # text boxes hand seeds over as strings
+            if not rng.strip().isdigit():
+                raise ValueError(f"rng = {rng!r} is not allowed: expected a whole number >= 0 "
+                                 "(the seed)")
+            rng = int(rng)
         super().__init__(rng=rng)
         self.params = Parameters(**parameters)
-        p = self.params
         # Independent streams, so that a policy change in one process leaves the others' draws
         # alone (common random numbers across arms).
         streams = np.random.SeedSequence(int(self.rng.integers(2**63))).spawn(4)

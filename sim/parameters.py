@@ -257,7 +257,8 @@ class Parameters:
     # --- acquisition and word of mouth -------------------------------------------------------
     acquisition_rate: float = _p(
         0.5, "share of base/year", "Customers won by paid marketing per year, as a share of a "
-        "store's initial customers, when its whole catchment is untapped.", low=0.0, high=10.0, group="acquisition")
+        "store's initial customers, when its whole catchment is untapped.", low=0.0, high=10.0,
+        group="acquisition")
     market_size: float = _p(
         2.0, "x initial customers", "Potential customers in a store's catchment; marketing and "
         "referrals convert only the part not yet won, so growth saturates.", low=1.0,
@@ -401,6 +402,98 @@ def check_value(name: str, value: Any) -> None:
         raise bad
 
 
+# Where each default comes from: a published figure, or the target it was calibrated to.
+SOURCES = {
+    "n_stores": "scale of a regional chain; any size works",
+    "employees_per_store": "scale choice; staff per customer sets the workload",
+    "customers_per_store": "scale choice",
+    "store_size_spread": "Human Sigma: unit performance roughly normal, wide spread",
+    "staffing_spread": "scale choice: some stores run above 90% of capacity",
+    "frontline_share": "typical service chain",
+    "staffing_level": "policy lever",
+    "supervisor_quality_mean": "scale midpoint",
+    "supervisor_quality_sd": "target 4 (managers >= 70% of unit variance)",
+    "supervisor_climate_effect": "targets 4 and 5 (unit spread of engagement)",
+    "coaching_hours": "policy lever; a little coaching in a typical firm",
+    "coaching_targeting": "policy lever (Markey 2014)",
+    "coaching_effect": "plausible gains: 4 h/week raises engagement about 0.02-0.03",
+    "supervisor_weekly_wage": "US retail/service supervisor pay",
+    "hr_budget": "policy lever",
+    "hr_cadence_weeks": "quarterly programmes",
+    "hr_effect": "small boosts (Markey 2014: HR programmes are not the lever)",
+    "hr_spend_scale": "diminishing returns above a few hundred dollars a round",
+    "hr_decay": "boosts fade within a quarter",
+    "hr_reach": "uneven reach (least engaged take part least)",
+    "driver_baseline": "Gallup: about 30% engaged, 50% not, 20% actively disengaged",
+    "driver_adjustment": "drivers respond within a few months",
+    "driver_noise": "week-to-week variation",
+    "trait_sd": "employee segment shares (Gallup)",
+    "tenure_drift": "Bain/Netsurvey 2013: engagement falls with tenure",
+    "frontline_penalty": "Bain/Netsurvey 2013: lowest in sales and service roles",
+    "strain_penalty": "seed 002: staff worried about problems serve worse",
+    "skill_learning": "a new hire reaches most of full skill within a year",
+    "new_hire_skill": "Markey 2014: new hires start with low skill",
+    "new_hire_engagement": "honeymoon of new hires",
+    "annual_quit_rate": "service-sector turnover about 40-60%/year",
+    "quit_engagement_sensitivity": "target 5 (turnover -25% to -65%, top vs bottom quartile)",
+    "quit_strain_sensitivity": "Oliva & Sterman 2001: fatigue raises turnover",
+    "vacancy_fill_rate": "vacancies open about two weeks",
+    "weekly_wage": "US front-line pay about $36,000/year",
+    "hiring_cost_share": "Boushey & Glynn 2012: median 21% of annual pay",
+    "severance_weeks": "typical severance",
+    "hours_per_employee": "contracted hours",
+    "max_overtime": "Oliva & Sterman 2001: effort before corner cutting",
+    "strain_build": "Oliva & Sterman 2001: fatigue under sustained pressure",
+    "strain_adjustment": "fatigue builds and fades over weeks",
+    "standard_erosion_weeks": "Oliva & Sterman 2001: standards erode quickly",
+    "standard_recovery_weeks": "Oliva & Sterman 2001: and recover slowly (target 8)",
+    "service_policy": "policy lever (seed 003)",
+    "busyness_emotion_effect": "Rafaeli & Sutton 1990; Pugh 2001",
+    "quality_noise": "encounter-to-encounter variation",
+    "problem_rate": "share of contacts with a problem",
+    "recovery_effect": "service recovery builds integrity (Human Sigma)",
+    "cost_per_contact": "direct cost to serve",
+    "visits_per_week": "a visit every other week",
+    "visit_engagement_slope": "target 2 (+23% / -13% revenue by segment)",
+    "basket": "scale choice",
+    "spend_engagement_slope": "target 2 (+23% / -13% revenue by segment)",
+    "wallet_spread": "heterogeneous wallets",
+    "gross_margin": "target 1 (quadrant ratios need a typical margin of about 15%)",
+    "fixed_cost_per_store": "target 1",
+    "expectation": "target 2 (19% fully engaged, 24% actively disengaged)",
+    "local_market_spread": "target 5 (unit correlation of employee with customer "
+                           "engagement about 0.3)",
+    "expectation_sd": "target 2 (segment shares)",
+    "satisfaction_adjustment": "rational satisfaction follows the last encounters",
+    "attachment_gain": "emotional attachment moves over months (seed 002)",
+    "attachment_loss_ratio": "negativity bias: a bad encounter weighs 2-3 good ones",
+    "passion_adjustment": "passion builds slowly on the other three",
+    "annual_churn_rate": "retail-bank and service churn about 20%/year",
+    "churn_engagement_sensitivity": "target 3 (emotionally satisfied churn about 37% less)",
+    "acquisition_rate": "keeps the default chain's customer base about stable",
+    "market_size": "catchments saturate",
+    "acquisition_cost": "5-25x the cost of keeping a customer",
+    "referral_rate": "word of mouth of fully engaged customers",
+    "deterrence": "word of mouth of actively disengaged customers",
+    "customer_programme_budget": "policy lever",
+    "customer_programme_effect": "target 7 (customer-only gains erode)",
+    "customer_programme_habituation_weeks": "target 7",
+    "customer_programme_promise": "target 7",
+    "transparency": "policy lever (seeds 000/001)",
+    "crisis_demand_drop": "pandemic-like fall in visits",
+    "crisis_churn_effect": "anxiety raises churn (seeds 000/001)",
+    "crisis_stress_effect": "stress weighs on staff (seeds 000/001)",
+    "anxiety_recovery": "seeds 000/001: reassurance and transparency speed recovery",
+    "layoff_brand_damage": "seed 000: customers watch how staff are treated",
+    "mission_resonance": "policy lever (seed 003)",
+    "frontline_recognition": "policy lever (seed 003: the front line as heroes)",
+    "recognition_cost": "modest recognition budget",
+    "staffing_rule": "policy lever (Markey 2014)",
+    "staffing_follows_demand": "chains re-plan labour to traffic each quarter",
+    "staffing_review_weeks": "quarterly reviews",
+}
+
+
 def parameter_table() -> list[dict[str, Any]]:
     """Rows for the ODD parameter table and for documentation tools."""
     rows = []
@@ -413,6 +506,31 @@ def parameter_table() -> list[dict[str, Any]]:
             "unit": m["unit"],
             "default": f.default,
             "allowed": describe_allowed(f.name),
-            "source": m["source"],
+            "source": SOURCES.get(f.name, m["source"]),
         })
     return rows
+
+
+ODD_TABLE_START = "<!-- parameters:start (generated by `make docs`) -->"
+ODD_TABLE_END = "<!-- parameters:end -->"
+
+
+def markdown_table() -> str:
+    """The ODD parameter table, one row per parameter, grouped as in the dataclass."""
+    lines = ["| group | name | meaning | unit | default | allowed | source |",
+             "|---|---|---|---|---|---|---|"]
+    for row in parameter_table():
+        default = repr(row["default"]) if isinstance(row["default"], str) else f"{row['default']:g}"
+        lines.append(f"| {row['group']} | `{row['name']}` | {row['meaning']} | {row['unit']} | "
+                     f"{default} | {row['allowed']} | {row['source']} |")
+    return "\n".join(lines)
+
+
+def write_odd_table(path: str = "docs/ODD.md") -> None:
+    """Rewrite the parameter table between its markers in the ODD document."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    head, rest = text.split(ODD_TABLE_START, 1)
+    _, tail = rest.split(ODD_TABLE_END, 1)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(f"{head}{ODD_TABLE_START}\n{markdown_table()}\n{ODD_TABLE_END}{tail}")

@@ -75,7 +75,7 @@ class Population:
         self._archive.append({k: arr[: self.size][~active].copy() for k, arr in
                               self._data.items()})
         keep = np.flatnonzero(active)
-        for k, arr in self._data.items():
+        for arr in self._data.values():
             arr[: len(keep)] = arr[keep]
         self.size = len(keep)
         return True

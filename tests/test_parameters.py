@@ -84,3 +84,8 @@ def test_seed_given_as_text_is_the_same_as_the_number(small_chain):
     a = LoyaltyModel(rng="7", **small_chain).run(3).model_frame()
     b = LoyaltyModel(rng=7, **small_chain).run(3).model_frame()
     assert a.equals(b)
+
+
+def test_seed_text_that_is_not_a_number_is_refused(small_chain):
+    with pytest.raises(ValueError, match="rng = 'abc'"):
+        LoyaltyModel(rng="abc", **small_chain)
