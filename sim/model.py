@@ -489,8 +489,8 @@ class LoyaltyModel(mesa.Model):
         # Appraisal against expectation: rational satisfaction fast, emotion slow, asymmetric.
         promise = self._programme_promise()
         gap = quality - cust.expectation - F32(promise)
-        good = np.where(visit, np.maximum(gap, 0), F32(0))
-        bad = np.where(visit, np.maximum(-gap, 0), F32(0))
+        good = np.maximum(gap, 0) * visit
+        bad = np.maximum(-gap, 0) * visit
         gain, loss = p.attachment_gain, p.attachment_gain * p.attachment_loss_ratio
         cust.column("confidence")[:] = rules.attachment_step(
             cust.confidence, good, bad, F32(gain), F32(loss))
@@ -512,13 +512,12 @@ class LoyaltyModel(mesa.Model):
         cust.column("pride")[:] = np.clip(pride, 0, 1)
         np.clip(passion, 0, 1, out=passion)
         rational = cust.rational
-        rational += np.where(visit, F32(p.satisfaction_adjustment) * (quality - rational), F32(0))
+        rational += F32(p.satisfaction_adjustment) * (quality - rational) * visit
 
         # Spend and churn follow emotional engagement.
         anxiety = self.anxiety * (1.0 - 0.5 * p.transparency)
-        spend = np.where(visit, rules.spend_per_visit(
-            engagement, cust.wallet, F32(p.basket), F32(p.spend_engagement_slope),
-            F32(anxiety)), F32(0))
+        spend = rules.spend_per_visit(engagement, cust.wallet, F32(p.basket),
+                                      F32(p.spend_engagement_slope), F32(anxiety)) * visit
         churn = active & (g.random(cust.size, dtype=F32) < rules.churn_probability(
             engagement, F32(rules.weekly_hazard(p.annual_churn_rate)),
             F32(p.churn_engagement_sensitivity), F32(anxiety), F32(p.crisis_churn_effect)))
@@ -533,8 +532,9 @@ class LoyaltyModel(mesa.Model):
                                                                         minlength=n_s),
             "revenue": np.bincount(store, spend, n_s),
             "churned": np.bincount(store, churn, n_s),
-            "customers_start": np.bincount(store, active, n_s),
-            "quality_sum": np.bincount(store, np.where(visit, quality, 0), n_s),
+            # Last week's census was taken after its acquisitions: this week's starting base.
+            "customers_start": self._census["customers"],
+            "quality_sum": np.bincount(store, quality * visit, n_s),
         }
 
     def _customer_census(self) -> None:
