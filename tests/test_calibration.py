@@ -40,3 +40,13 @@ def test_targets_1_to_5_hold_at_chain_size(n_stores, replications):
 def test_target_7_customer_gains_erode_without_employees(n_stores, seeds):
     measured = validation.measure_programme_erosion(seeds, n_stores=n_stores)
     assert out_of_band(measured) == {}
+
+
+def test_validation_table_sets_each_target_beside_its_band():
+    table = validation.validation_table(replications=2, erosion_replications=2, bootstrap=30,
+                                        n_stores=10)
+    assert list(table["key"]) == [t.key for t in validation.TARGETS]
+    assert table["simulated"].notna().all()
+    inside = table.dropna(subset=["ci95_low"])
+    assert (inside["ci95_low"] <= inside["ci95_high"]).all()
+    assert table["within_band"].dtype == bool
