@@ -151,8 +151,18 @@ class LoyaltyModel(mesa.Model):
         mean_tenure = 1.0 / max(rules.weekly_hazard(p.annual_quit_rate), 1e-6)
         tenure = np.minimum(g.exponential(mean_tenure, total), 520).astype(np.int32)
         skill = 1.0 - (1.0 - p.new_hire_skill) * np.exp(-p.skill_learning * tenure)
+        # Dispositions in the mix turnover leaves behind: from twice as many candidates, those
+        # who would quit less are kept more often (weights 1 / quit hazard at their level).
+        pool = g.normal(0.0, p.trait_sd, 2 * total)
+        pool_store = np.repeat(np.arange(self.n_stores), 2 * self.planned_staff)
+        settled_level = (p.driver_baseline + pool + p.supervisor_climate_effect
+                         * (self.supervisor_quality[pool_store] - 0.5))
+        hazard = rules.quit_probability(
+            settled_level, 0.0, 52, max(rules.weekly_hazard(p.annual_quit_rate), 1e-4),
+            p.quit_engagement_sensitivity, p.quit_strain_sensitivity)
+        trait = pool[_weighted_pick_per_store(pool_store, 1.0 / hazard, self.planned_staff, g)]
         rows = emp.add(total, store=store, tenure=tenure, hired_week=-tenure, left_week=-1,
-                       skill=skill, trait=g.normal(0.0, p.trait_sd, total))
+                       skill=skill, trait=trait)
         self.employees = emp
         frontline = self._initial_roles(store, g)
         emp.column("frontline")[rows] = frontline
@@ -290,7 +300,10 @@ class LoyaltyModel(mesa.Model):
         totals = np.bincount(store, cap, self.n_stores)
         counts = np.bincount(store, minlength=self.n_stores)
         mean = np.where(counts > 0, totals / np.maximum(counts, 1), rules.NO_STAFF_QUALITY)
-        spread = float(np.std(cap)) if len(cap) else 0.0
+        # A customer meets the staff of their own store: the spread that matters is within
+        # stores, not across the chain.
+        within = cap - mean[store]
+        spread = float(np.sqrt(np.mean(within * within))) if len(cap) else 0.0
         return mean, float(np.hypot(p.quality_noise, spread))
 
     # ------------------------------------------------------------------ events

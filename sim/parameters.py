@@ -256,7 +256,7 @@ class Parameters:
 
     # --- acquisition and word of mouth -------------------------------------------------------
     acquisition_rate: float = _p(
-        0.5, "share of base/year", "Customers won by paid marketing per year, as a share of a "
+        0.55, "share of base/year", "Customers won by paid marketing per year, as a share of a "
         "store's initial customers, when its whole catchment is untapped.", low=0.0, high=10.0,
         group="acquisition")
     market_size: float = _p(
