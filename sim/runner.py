@@ -1,0 +1,245 @@
+"""Run many simulations in parallel and hand back their weekly frames as they finish.
+
+A job is (label, params, events, seed, weeks). Each job builds `LoyaltyModel(rng=seed,
+events=events, **params)`, runs it for `weeks` and returns its `model_frame()` and
+`stores_frame()`. A job's result depends only on the job, never on which worker ran it or in
+what order, so results are the same whatever the number of workers.
+
+Jobs run in a process pool of our own (default: one worker per core), in this process when
+`workers == 1`, or in any `concurrent.futures.Executor` handed in (e.g. a Dask
+`Client.get_executor()`). If the run stops early (Ctrl-C, a worker killed, a job failing),
+`run_jobs` raises `RunInterrupted` after every finished result has been yielded.
+
+Our pool starts its workers from a fork server (never by forking a process that may hold
+threads), so a script that calls `run_jobs` with more than one worker needs the usual
+`if __name__ == "__main__":` guard, and a custom `simulate` must be a top-level function.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+CTRL_C = "interrupted (Ctrl-C)"
+
+
+class Job(NamedTuple):
+    """One simulation: a label (e.g. the arm), parameters, events, a seed and a horizon."""
+
+    label: str
+    params: dict[str, Any]
+    events: tuple[dict[str, Any], ...]
+    seed: int
+    weeks: int
+
+
+@dataclass
+class JobResult:
+    """A finished job: its position in the job list, the job and its frames."""
+
+    index: int
+    job: Job
+    model_frame: pd.DataFrame
+    stores_frame: pd.DataFrame
+    seconds: float
+
+
+class RunInterrupted(Exception):
+    """The run stopped early; results finished before were already yielded."""
+
+    def __init__(self, reason: str, finished: int, total: int, by_user: bool = False):
+        super().__init__(f"{reason} after {finished} of {total} runs")
+        self.reason = reason
+        self.finished = finished
+        self.total = total
+        self.by_user = by_user  # Ctrl-C, as opposed to a failure
+
+
+def simulate(job: Job) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Run one job; return its weekly model frame, its store frame and the seconds it took."""
+    from sim.model import LoyaltyModel
+
+    start = time.perf_counter()
+    model = LoyaltyModel(rng=job.seed, events=list(job.events), **job.params)
+    model.run(job.weeks)
+    return model.model_frame(), model.stores_frame(), time.perf_counter() - start
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches every process of the terminal's group; only the parent decides what to do.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # Forking a process that has threads (progress bar, Dask, test runners) can deadlock;
+    # a fork server started once with the model imported is safe and nearly as fast.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.runner", "sim.model"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    *,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+    description: str = "simulating",
+    simulate: Callable[[Job], tuple[pd.DataFrame, pd.DataFrame, float]] = simulate,
+) -> Iterator[JobResult]:
+    """Run `jobs` and yield each JobResult as it finishes (in finishing order).
+
+    Args:
+        jobs: the simulations to run.
+        workers: worker processes of our own pool (default: os.cpu_count()); 1 runs the jobs
+            one after the other in this process. Ignored when `executor` is given.
+        executor: any concurrent.futures.Executor to run the jobs instead (not shut down).
+        progress: show a progress bar (on stderr).
+        description: the progress bar's label.
+        simulate: the function a worker applies to a job (top-level, so it can be pickled).
+
+    Raises:
+        RunInterrupted: after yielding every finished result, if Ctrl-C was pressed, a worker
+            died or a job failed.
+    """
+    jobs = list(jobs)
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers = {workers} is not allowed: expected a whole number >= 1")
+    with _progress_bar(progress, description, len(jobs)) as advance:
+        if executor is None and workers == 1:
+            yield from _run_here(jobs, simulate, advance)
+        else:
+            yield from _run_pooled(jobs, simulate, advance, executor, workers)
+
+
+def _run_here(jobs: list[Job], simulate: Callable, advance: Callable) -> Iterator[JobResult]:
+    done = 0
+    for index, job in enumerate(jobs):
+        try:
+            model_frame, stores_frame, seconds = simulate(job)
+        except KeyboardInterrupt:
+            raise RunInterrupted(CTRL_C, done, len(jobs), by_user=True) from None
+        except Exception as err:
+            raise RunInterrupted(_failed(job, err), done, len(jobs)) from err
+        done += 1
+        advance()
+        yield JobResult(index, job, model_frame, stores_frame, seconds)
+
+
+def _run_pooled(jobs: list[Job], simulate: Callable, advance: Callable,
+                executor: Executor | None, workers: int) -> Iterator[JobResult]:
+    own = executor is None
+    if executor is None:
+        executor = ProcessPoolExecutor(max_workers=min(workers, max(len(jobs), 1)),
+                                       mp_context=_pool_context(), initializer=_ignore_sigint)
+    futures: dict[Any, int] = {}
+    handed: set[int] = set()
+    failure = ""
+
+    def result_of(future: Any) -> JobResult:
+        index = futures[future]
+        model_frame, stores_frame, seconds = future.result()
+        handed.add(index)
+        advance()
+        return JobResult(index, jobs[index], model_frame, stores_frame, seconds)
+
+    try:
+        futures = {executor.submit(simulate, job): i for i, job in enumerate(jobs)}
+        try:
+            for future in as_completed(futures):
+                try:
+                    result = result_of(future)
+                except CancelledError:
+                    continue
+                except BrokenProcessPool:
+                    # Every unfinished run fails at once; keep going to hand back the rest.
+                    failure = failure or "a worker process died"
+                    continue
+                except Exception as err:
+                    if not failure:
+                        failure = _failed(jobs[futures[future]], err)
+                        for other in futures:
+                            other.cancel()
+                    continue
+                yield result
+        except KeyboardInterrupt:
+            failure = CTRL_C
+            for other in futures:
+                other.cancel()
+            for future, index in futures.items():  # finished but not yet handed back
+                if (index not in handed and future.done() and not future.cancelled()
+                        and future.exception() is None):
+                    yield result_of(future)
+    finally:
+        for future in futures:
+            future.cancel()
+        if own:
+            if failure or len(handed) < len(jobs):
+                _stop_workers(executor)
+            executor.shutdown(wait=True, cancel_futures=True)
+    if failure:
+        raise RunInterrupted(failure, len(handed), len(jobs), by_user=failure == CTRL_C)
+
+
+def _stop_workers(executor: Executor) -> None:
+    """End our own pool's workers now instead of letting them finish runs nobody will read."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+
+
+def _failed(job: Job, err: BaseException) -> str:
+    return f"run '{job.label}' with seed {job.seed} failed ({type(err).__name__}: {err})"
+
+
+class _progress_bar:
+    """Context manager giving an `advance()` callable; a rich bar on stderr when shown."""
+
+    def __init__(self, show: bool, description: str, total: int):
+        self.show, self.description, self.total = show, description, total
+        self._progress: Any = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if not self.show:
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("runs"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+            console=Console(stderr=True))
+        self._progress.start()
+        task = self._progress.add_task(self.description, total=self.total)
+        return lambda: self._progress.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

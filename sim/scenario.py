@@ -1,0 +1,307 @@
+"""Scenario files: the policies a strategist compares, as a validated pydantic model.
+
+A scenario names a question, a horizon, a number of replications, a seed, base parameters and
+two or more arms. Each arm overrides parameters from week 0 and/or adds timed events (a policy
+change from a week, a crisis, a round of layoffs). Replication r of every arm uses the seed
+`seed + r` (common random numbers), so arms differ only by their policy. See
+`scenarios/coaching_vs_hr.yaml` for an annotated example.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+
+from sim import specfile
+from sim.events import FIXED_AT_SETUP, parse_event
+from sim.parameters import Parameters, describe_allowed, parameter_fields
+from sim.runner import Job
+
+MAX_HORIZON_WEEKS = 1040  # 20 years
+MAX_REPLICATIONS = 1000
+MAX_SEED = 2**32 - 1
+MAX_ARMS = 20
+# A chain beyond these would exhaust memory rather than answer a question.
+MAX_CUSTOMERS = 2_000_000
+MAX_STAFF = 200_000
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+@cache
+def parameter_model() -> type[BaseModel]:
+    """A pydantic model with every model parameter as an optional key (from sim.parameters)."""
+    fields: dict[str, Any] = {}
+    for f in parameter_fields():
+        meta = f.metadata
+        if meta["choices"]:
+            annotation: Any = Literal[tuple(meta["choices"])]
+        elif f.type in ("int", int):
+            annotation = int
+        else:
+            annotation = float
+        allowed = describe_allowed(f.name)
+        if not meta["choices"]:
+            allowed += f" ({meta['unit']})"
+        fields[f.name] = (annotation, Field(
+            default=f.default, ge=meta["low"], le=meta["high"],
+            description=f"{meta['doc']} [{meta['unit']}]",
+            json_schema_extra={"allowed": allowed, "unit": meta["unit"], "group": meta["group"]},
+        ))
+    model = create_model(
+        "ModelParameters", __config__=_STRICT,
+        __doc__="Model parameters to set; any parameter left out keeps its default.", **fields)
+    # Read by sim.specfile for "unknown key" messages: 90 names are too many for one line.
+    model.spec_allowed_keys = ("the model's parameters (listed with units in docs/ODD.md and "
+                               "by `loyalty-sim schema`)")
+    return model
+
+
+ParameterSet = parameter_model()
+
+
+def given(parameters: BaseModel | None) -> dict[str, Any]:
+    """The parameters a file actually sets (not the defaults)."""
+    return {} if parameters is None else parameters.model_dump(exclude_unset=True)
+
+
+class CrisisSpec(BaseModel):
+    """A pandemic-like shock."""
+
+    model_config = _STRICT
+    duration: int = Field(ge=1, le=MAX_HORIZON_WEEKS, description="Length of the shock [weeks].",
+                          json_schema_extra={"allowed": "a whole number of weeks >= 1"})
+    severity: float = Field(ge=0.0, le=1.0, description="Severity (0 = none, 1 = lockdown).",
+                            json_schema_extra={"allowed": "a number >= 0 and <= 1"})
+
+
+class LayoffSpec(BaseModel):
+    """A round of layoffs; the headcount target falls by the same share."""
+
+    model_config = _STRICT
+    share: float = Field(gt=0.0, lt=1.0, description="Share of the staff laid off.",
+                         json_schema_extra={"allowed": "a number > 0 and < 1 (share of staff)"})
+
+
+EVENT_KINDS = ("set", "crisis", "layoff")
+
+
+class EventSpec(BaseModel):
+    """A timed event: `week` and exactly one of `set`, `crisis`, `layoff`."""
+
+    model_config = ConfigDict(**_STRICT, json_schema_extra={
+        "oneOf": [{"required": [kind]} for kind in EVENT_KINDS]})
+    week: int = Field(ge=0, le=MAX_HORIZON_WEEKS, description="Week the event happens "
+                      "(0-based; it affects that week onwards).",
+                      json_schema_extra={"allowed": "a whole number of weeks >= 0"})
+    set: ParameterSet | None = Field(  # type: ignore[valid-type]
+        default=None, description="Parameters that take new values from `week` on.")
+    crisis: CrisisSpec | None = None
+    layoff: LayoffSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> EventSpec:
+        kinds = [k for k in EVENT_KINDS if getattr(self, k) is not None]
+        allowed = "'week' and exactly one of 'set', 'crisis', 'layoff'"
+        if len(kinds) != 1:
+            problem = ("the event says neither what happens" if not kinds
+                       else "the event mixes " + " and ".join(f"'{k}'" for k in kinds))
+            raise specfile.SpecValueError(problem, allowed=allowed)
+        changes = given(self.set)
+        if self.set is not None and not changes:
+            raise specfile.SpecValueError("sets no parameter", key=("set",),
+                                          allowed="a mapping of parameter: value")
+        for name in changes:
+            if name in FIXED_AT_SETUP:
+                raise specfile.SpecValueError(
+                    "is fixed when the chain is set up and cannot change during a run",
+                    key=("set", name), allowed="set it in the scenario's or the arm's "
+                    "'parameters' instead")
+        try:
+            parse_event(self.as_dict())
+        except ValueError as err:
+            raise specfile.SpecValueError(str(err), allowed=allowed) from None
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        """The dict form that `sim.events.parse_event` and `LoyaltyModel(events=...)` read."""
+        if self.set is not None:
+            return {"week": self.week, "set": given(self.set)}
+        if self.crisis is not None:
+            return {"week": self.week, "crisis": self.crisis.model_dump()}
+        assert self.layoff is not None
+        return {"week": self.week, "layoff": self.layoff.model_dump()}
+
+
+class Arm(BaseModel):
+    """One policy to compare."""
+
+    model_config = _STRICT
+    description: str = Field(default="", description="What this arm does, in plain words.")
+    parameters: ParameterSet = Field(  # type: ignore[valid-type]
+        default_factory=ParameterSet, description="Parameters this arm sets from week 0, on "
+        "top of the scenario's parameters.")
+    events: list[EventSpec] = Field(default_factory=list, description="This arm's timed "
+                                    "events, after the scenario's own events.")
+
+
+class Scenario(BaseModel):
+    """A comparison of policies (arms) over replications with common random numbers."""
+
+    model_config = ConfigDict(**_STRICT, title="loyalty-sim scenario")
+    name: str = Field(pattern=NAME_PATTERN, description="Short name, used for the results "
+                      "folder.", json_schema_extra={
+                          "allowed": "lowercase letters, digits, '-' and '_' (at most 64)"})
+    question: str = Field(min_length=1, description="The question the scenario answers, in one "
+                          "sentence.")
+    description: str = Field(default="", description="Longer description: what is compared and "
+                             "why.")
+    horizon_weeks: int = Field(ge=1, le=MAX_HORIZON_WEEKS, description="Weeks simulated.",
+                               json_schema_extra={"allowed": f"a whole number of weeks >= 1 "
+                                                  f"and <= {MAX_HORIZON_WEEKS}"})
+    replications: int = Field(ge=1, le=MAX_REPLICATIONS, description="Runs per arm; "
+                              "replication r of every arm uses the seed `seed + r`.")
+    seed: int = Field(ge=0, le=MAX_SEED, description="Seed of replication 0.")
+    parameters: ParameterSet = Field(  # type: ignore[valid-type]
+        default_factory=ParameterSet, description="Parameters shared by every arm (e.g. the "
+        "chain's size).")
+    events: list[EventSpec] = Field(default_factory=list, description="Events shared by every "
+                                    "arm (e.g. a crisis).")
+    baseline: str | None = Field(default=None, description="The arm others are compared "
+                                 "with (default: the first arm).")
+    arms: dict[str, Arm] = Field(min_length=2, max_length=MAX_ARMS,
+                                 description="The policies compared, by name.",
+                                 json_schema_extra={"allowed": "a mapping of 2 to "
+                                                    f"{MAX_ARMS} arms, each name: "
+                                                    "{description, parameters, events}"})
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        names = list(self.arms)
+        for name in names:
+            if not name or len(name) > 64 or any(c in name for c in "/\\\0\n"):
+                raise specfile.SpecValueError(
+                    "is not a usable arm name", key=("arms", name),
+                    allowed="a name of 1 to 64 characters without slashes")
+        if self.baseline is not None and self.baseline not in self.arms:
+            raise specfile.SpecValueError(
+                f"no arm is called {specfile.show_value(self.baseline)}", key=("baseline",),
+                allowed="one of " + ", ".join(f"'{n}'" for n in names), choices=names,
+                value=self.baseline)
+        last = self.horizon_weeks - 1
+        where = [(("events", i), e) for i, e in enumerate(self.events)]
+        for name, arm in self.arms.items():
+            where += [(("arms", name, "events", i), e) for i, e in enumerate(arm.events)]
+        for key, event in where:
+            if event.week > last:
+                raise specfile.SpecValueError(
+                    f"week {event.week} is after the last simulated week ({last})",
+                    key=(*key, "week"), allowed=f"a week from 0 to {last} (0-based; the "
+                    f"horizon is {self.horizon_weeks} weeks)")
+        for name in names:
+            try:
+                p = Parameters(**self.arm_parameters(name))
+            except ValueError as err:
+                raise specfile.SpecValueError(str(err), key=("arms", name, "parameters"),
+                                              allowed="values that fit together") from None
+            sizes = given(self.arms[name].parameters).keys() & {
+                "n_stores", "customers_per_store", "employees_per_store"}
+            where = ("arms", name, "parameters") if sizes else ("parameters",)
+            for count, limit, what in (
+                    (p.n_stores * p.customers_per_store, MAX_CUSTOMERS, "customers"),
+                    (p.n_stores * p.employees_per_store, MAX_STAFF, "employees")):
+                if count > limit:
+                    raise specfile.SpecValueError(
+                        f"the chain would have {count:,} {what}", key=where,
+                        allowed=f"at most {limit:,} {what} (n_stores x {what}_per_store)")
+        return self
+
+    @property
+    def baseline_arm(self) -> str:
+        return self.baseline if self.baseline is not None else next(iter(self.arms))
+
+    def arm_parameters(self, arm: str) -> dict[str, Any]:
+        """The scenario's parameters with the arm's on top (only those set in the file)."""
+        return {**given(self.parameters), **given(self.arms[arm].parameters)}
+
+    def arm_events(self, arm: str) -> list[dict[str, Any]]:
+        """The scenario's events followed by the arm's, in the dict form the model reads."""
+        return [e.as_dict() for e in [*self.events, *self.arms[arm].events]]
+
+    def seeds(self) -> list[int]:
+        return [self.seed + r for r in range(self.replications)]
+
+    def jobs(self) -> list[Job]:
+        """Every (arm, replication) run, arm by arm; replication r has seed `seed + r`."""
+        return [Job(arm, self.arm_parameters(arm), tuple(self.arm_events(arm)), seed,
+                    self.horizon_weeks)
+                for arm in self.arms for seed in self.seeds()]
+
+    def as_file_data(self) -> dict[str, Any]:
+        """The scenario as plain data in file form (only what was set), for writing back."""
+        data: dict[str, Any] = {
+            "name": self.name, "question": self.question, "description": self.description,
+            "horizon_weeks": self.horizon_weeks, "replications": self.replications,
+            "seed": self.seed, "baseline": self.baseline_arm,
+            "parameters": given(self.parameters),
+            "events": [e.as_dict() for e in self.events], "arms": {}}
+        for name, arm in self.arms.items():
+            data["arms"][name] = {"description": arm.description,
+                                  "parameters": given(arm.parameters),
+                                  "events": [e.as_dict() for e in arm.events]}
+        return data
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise specfile.SpecError (one line) if it is bad."""
+    doc = specfile.load_yaml(path)
+    return specfile.validate(Scenario, doc)
+
+
+@dataclasses.dataclass(frozen=True)
+class Overrides:
+    """Command-line overrides of a scenario's settings (None: keep the file's)."""
+
+    replications: int | None = None
+    seed: int | None = None
+    horizon_weeks: int | None = None
+
+    OPTIONS = {"replications": "--replications", "seed": "--seed",
+               "horizon_weeks": "--horizon"}
+
+    def apply(self, scenario: Scenario, path: str | Path) -> Scenario:
+        """The scenario with the overrides; raise SpecError naming the option if one is bad."""
+        changes = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        if not changes:
+            return scenario
+        data = {**scenario.as_file_data(), **changes}
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as err:
+            doc = specfile.SpecDocument(Path(path), data, None)
+            problem = specfile.describe_error(Scenario, doc, err.errors()[0])
+            options = " ".join(f"{self.OPTIONS[k]} {v}" for k, v in changes.items())
+            raise specfile.SpecError(specfile.one_line(
+                f"{path}: with {options}: {problem.text()}")) from None
+
+
+def shipped_scenarios(folder: Path = SHIPPED_DIR) -> list[tuple[Path, Scenario | str]]:
+    """The scenario files in `folder`, each with its Scenario or the error that stops it."""
+    found: list[tuple[Path, Scenario | str]] = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            found.append((path, load_scenario(path)))
+        except specfile.SpecError as err:
+            found.append((path, str(err)))
+    return found
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON schema of scenario files."""
+    return Scenario.model_json_schema()

@@ -1,0 +1,390 @@
+"""Load a YAML spec file and validate it with pydantic, reporting any problem as ONE line.
+
+Used by scenario files (`sim.scenario`) and sweep specs. Every problem, whatever its cause
+(unreadable file, bad YAML, unknown key, wrong type, value out of range, a rule broken across
+keys), becomes a `SpecError` whose message reads
+
+    FILE:LINE: key 'a.b.c': <problem>; allowed: <what is allowed>; did you mean 'x'?
+
+Validators in spec models raise `SpecValueError` to name the exact key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import types
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import annotated_types
+import yaml
+from pydantic import BaseModel, ValidationError
+
+MAX_FILE_BYTES = 1_000_000
+# Anchors and aliases let a small file stand for a huge tree; spec files never need that many.
+MAX_NODES = 100_000
+_SHOWN_VALUE_CHARS = 40
+
+
+class SpecError(Exception):
+    """A spec file cannot be used; `str(err)` is the one-line message for the user."""
+
+
+class SpecValueError(ValueError):
+    """Raised by a spec model's validator to point at a key below the validated object.
+
+    Args:
+        problem: what is wrong, e.g. "3 is not allowed" or "unknown arm".
+        key: path below the validated object ("events", 0, "week"); empty for the object itself.
+        allowed: plain words for what is allowed.
+        choices: names the value should be one of; gives the "did you mean" hint.
+        value: the offending value, for the hint.
+    """
+
+    def __init__(self, problem: str, *, key: Sequence[str | int] = (), allowed: str = "",
+                 choices: Sequence[str] = (), value: Any = None):
+        super().__init__(problem)
+        self.problem = problem
+        self.key = tuple(key)
+        self.allowed = allowed
+        self.choices = tuple(choices)
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a spec file, already located."""
+
+    line: int
+    key: tuple[str | int, ...]
+    problem: str
+    allowed: str = ""
+    suggestion: str = ""
+    missing: bool = False  # a required key is absent (often the echo of a typo elsewhere)
+
+    def message(self, file: str | Path) -> str:
+        """The whole line: FILE:LINE: key 'a.b': problem; allowed: ...; did you mean 'x'?"""
+        return one_line(f"{file}:{self.line}: {self.text()}")
+
+    def text(self) -> str:
+        """The message without its location."""
+        text = ""
+        if self.key:
+            text += f"key '{dotted(self.key)}': "
+        text += self.problem
+        if self.allowed:
+            text += f"; allowed: {self.allowed}"
+        if self.suggestion:
+            text += f"; did you mean '{self.suggestion}'?"
+        return one_line(text)
+
+
+def dotted(key: Sequence[str | int]) -> str:
+    return ".".join(str(k) for k in key)
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace so that a message is always a single line."""
+    return " ".join(str(text).split())
+
+
+def show_value(value: Any) -> str:
+    """A short repr of a user's value (huge numbers and long strings are cut)."""
+    text = repr(value)
+    if len(text) > _SHOWN_VALUE_CHARS:
+        text = text[: _SHOWN_VALUE_CHARS - 3] + "..."
+    return one_line(text)
+
+
+def suggest(word: Any, choices: Sequence[str]) -> str:
+    """The closest of `choices` to `word`, or '' when none is close."""
+    if not isinstance(word, str) or not choices:
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else ""
+
+
+# ---------------------------------------------------------------------------------- loading
+@dataclass
+class SpecDocument:
+    """A parsed YAML file: its data (from yaml.safe_load) and where each key sits."""
+
+    path: Path
+    data: Any
+    root: yaml.Node | None
+
+    def line_of(self, key: Sequence[str | int]) -> int:
+        """1-based line of the deepest part of `key` present in the file."""
+        node = self.root
+        if node is None:
+            return 1
+        line = node.start_mark.line + 1
+        for part in key:
+            found = None
+            if isinstance(node, yaml.MappingNode):
+                for k_node, v_node in node.value:
+                    if isinstance(k_node, yaml.ScalarNode) and k_node.value == str(part):
+                        found, line = v_node, k_node.start_mark.line + 1
+                        break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if 0 <= part < len(node.value):
+                    found = node.value[part]
+                    line = found.start_mark.line + 1
+            if found is None:
+                break
+            node = found
+        return line
+
+
+def load_yaml(path: str | Path) -> SpecDocument:
+    """Read and parse a YAML file; raise SpecError (one line) if it cannot be used."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a folder, expected a YAML file") from None
+    except OSError as err:
+        raise SpecError(one_line(f"{path}: cannot be read ({err.strerror or err})")) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SpecError(f"{path}: is {len(raw):,} bytes; allowed: a spec file of at most "
+                        f"{MAX_FILE_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(f"{path}: is not a UTF-8 text file (byte {err.start} cannot be "
+                        "decoded); allowed: a YAML text file") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            _check_tree(path, root)
+        data = yaml.safe_load(text)
+    except SpecError:
+        raise
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = one_line(err.problem or err.context or "cannot be parsed")
+        raise SpecError(f"{path}:{line}: not valid YAML: {what}") from None
+    except yaml.YAMLError as err:
+        raise SpecError(one_line(f"{path}:1: not valid YAML: {err}")) from None
+    except RecursionError:
+        raise SpecError(f"{path}:1: not valid here: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as err:
+        # e.g. a date such as 2024-13-45 that YAML reads as a timestamp
+        raise SpecError(one_line(f"{path}:1: not valid YAML: {err}")) from None
+    return SpecDocument(path=path, data=data, root=root)
+
+
+def _check_tree(path: Path, root: yaml.Node) -> None:
+    """Reject duplicate keys (YAML silently keeps the last) and alias bombs."""
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise SpecError(f"{path}:1: the file expands to more than {MAX_NODES:,} values; "
+                            "allowed: a smaller spec (fewer anchors and aliases)")
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for k_node, v_node in node.value:
+                if isinstance(k_node, yaml.ScalarNode) and k_node.value != "<<":
+                    if k_node.value in seen:
+                        raise SpecError(one_line(
+                            f"{path}:{k_node.start_mark.line + 1}: key '{k_node.value}': "
+                            "appears twice in the same mapping; allowed: each key once"))
+                    seen.add(k_node.value)
+                stack.extend((k_node, v_node))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+# ------------------------------------------------------------------------------- validation
+def validate(model: type[BaseModel], doc: SpecDocument, data: Any = None,
+             context: dict | None = None) -> Any:
+    """Validate `data` (default: the document's data) with a pydantic model.
+
+    Raises SpecError with one line for the first problem in file order.
+    """
+    data = doc.data if data is None else data
+    if not isinstance(data, dict):
+        keys = ", ".join(_field_names(model))
+        what = "the file is empty" if data is None else f"the file holds {_kind(data)}"
+        raise SpecError(f"{doc.path}:1: {what}; allowed: a mapping with keys {keys}")
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as err:
+        problems = [describe_error(model, doc, e) for e in err.errors()]
+        # A typo gives "unknown key" where it is and "missing" for the key meant: show the typo.
+        first = min(problems, key=lambda p: (p.missing, p.line))
+        raise SpecError(first.message(doc.path)) from None
+    except SpecValueError as err:  # raised outside pydantic's wrapping
+        raise SpecError(_from_spec_value_error(doc, (), err).message(doc.path)) from None
+    except RecursionError:
+        raise SpecError(f"{doc.path}:1: not valid here: nested too deeply") from None
+
+
+def describe_error(model: type[BaseModel], doc: SpecDocument, error: dict) -> Problem:
+    """Turn one pydantic error into a located Problem with what is allowed."""
+    loc = tuple(part for part in error["loc"] if part != "[key]")
+    kind = error["type"]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, SpecValueError):
+        return _from_spec_value_error(doc, loc, cause)
+    if kind == "extra_forbidden":
+        parent = _resolve(model, loc[:-1])
+        names = _field_names(parent) if _is_model(parent) else []
+        return Problem(doc.line_of(loc), loc, "unknown key", _allowed_keys(parent, names),
+                       suggest(loc[-1], names))
+    target = _resolve(model, loc)
+    field = _field_at(model, loc)
+    allowed = _allowed(target, field)
+    if kind == "missing":
+        return Problem(doc.line_of(loc), loc, "is missing (required)", allowed, missing=True)
+    if "[key]" in error["loc"]:
+        return Problem(doc.line_of(loc), loc, f"the name {show_value(error['input'])} is not "
+                       "allowed", "text names")
+    if isinstance(cause, ValueError):
+        return Problem(doc.line_of(loc), loc, one_line(str(cause)), allowed)
+    problem = f"{show_value(error['input'])} is not allowed"
+    choices = _literal_choices(target)
+    return Problem(doc.line_of(loc), loc, problem, allowed, suggest(error["input"], choices))
+
+
+def _from_spec_value_error(doc: SpecDocument, loc: tuple, err: SpecValueError) -> Problem:
+    key = loc + err.key
+    return Problem(doc.line_of(key), key, err.problem, err.allowed,
+                   suggest(err.value, err.choices))
+
+
+# -------------------------------------------------------------------- reading model classes
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated and Optional."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+MAX_KEYS_LISTED = 15
+
+
+def _allowed_keys(model: Any, names: list[str]) -> str:
+    """The keys a mapping accepts; a model with many keys may describe them instead by a
+    class attribute `spec_allowed_keys`."""
+    described = getattr(model, "spec_allowed_keys", None)
+    if isinstance(described, str) and described:
+        return described
+    if not names:
+        return "no other keys"
+    if len(names) > MAX_KEYS_LISTED:
+        return (f"keys {', '.join(names[:MAX_KEYS_LISTED])}, ... ({len(names)} in all; see "
+                "the schema)")
+    return "keys " + ", ".join(names)
+
+
+def _field_names(model: Any) -> list[str]:
+    if not _is_model(model):
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _step(annotation: Any, part: str | int) -> tuple[Any, Any]:
+    """Annotation (and FieldInfo, if a model field) one level below `annotation`."""
+    annotation = _unwrap(annotation)
+    if _is_model(annotation):
+        for name, f in annotation.model_fields.items():
+            if part in (name, f.alias):
+                return f.annotation, f
+        return None, None
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict and len(args) == 2:
+        return args[1], None
+    if origin in (list, tuple) and args:
+        return args[0], None
+    return None, None
+
+
+def _resolve(model: Any, loc: Sequence[str | int]) -> Any:
+    annotation = model
+    for part in loc:
+        annotation, _ = _step(annotation, part)
+        if annotation is None:
+            return None
+    return _unwrap(annotation)
+
+
+def _field_at(model: Any, loc: Sequence[str | int]) -> Any:
+    annotation, field = model, None
+    for part in loc:
+        annotation, field = _step(annotation, part)
+        if annotation is None:
+            return None
+    return field
+
+
+def _literal_choices(annotation: Any) -> list[str]:
+    if typing.get_origin(annotation) is Literal:
+        return [str(a) for a in typing.get_args(annotation)]
+    return []
+
+
+def _allowed(annotation: Any, field: Any) -> str:
+    """Plain words for what a field accepts."""
+    extra = getattr(field, "json_schema_extra", None)
+    if isinstance(extra, dict) and extra.get("allowed"):
+        return str(extra["allowed"])
+    if annotation is None:
+        return ""
+    choices = _literal_choices(annotation)
+    if choices:
+        return "one of " + ", ".join(f"'{c}'" for c in choices)
+    if _is_model(annotation):
+        return "a mapping with keys " + ", ".join(_field_names(annotation))
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return "a mapping"
+    if origin in (list, tuple):
+        return "a list"
+    words = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+    text = words.get(annotation, getattr(annotation, "__name__", str(annotation)))
+    bounds = []
+    for m in getattr(field, "metadata", []) or []:
+        for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            value = getattr(m, attr, None)
+            if value is not None and isinstance(m, annotated_types.BaseMetadata):
+                bounds.append(f"{sign} {_number(value)}")
+        if isinstance(m, annotated_types.MinLen) and m.min_length:
+            bounds.append(f"at least {m.min_length} long")
+    return text + (" " + " and ".join(bounds) if bounds else "")
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return f"{value:,}" if isinstance(value, int) and abs(value) >= 10_000 else str(value)
+
+
+def _kind(data: Any) -> str:
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return "plain text"
+    return f"a single value ({show_value(data)})"
