@@ -34,3 +34,7 @@ ui: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+.PHONY: bench-sweep
+bench-sweep: $(STAMP)  ## sweep throughput: runs/s with 1 and 2 workers, time for 1,000 runs
+	$(BIN)/python benchmarks/bench_sweep.py

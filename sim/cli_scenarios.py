@@ -16,13 +16,11 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +28,7 @@ import typer
 from typer.core import TyperCommand
 
 from sim import specfile
+from sim.provenance import git_state, package_versions
 from sim.runner import CTRL_C, RunInterrupted, default_workers, run_jobs
 from sim.scenario import SHIPPED_DIR, Overrides, Scenario, given, json_schema, load_scenario
 
@@ -38,11 +37,9 @@ _UsageError = typer.BadParameter.__mro__[1]
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
-VERSIONED_PACKAGES = ("loyalty-sim", "mesa", "numpy", "pandas", "pyarrow", "scipy", "pydantic",
-                      "PyYAML", "typer", "rich", "seaborn", "matplotlib")
 
 
-class _OneLineErrors(TyperCommand):
+class OneLineErrors(TyperCommand):
     """A command whose bad options and arguments give one line on stderr and exit code 2."""
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
@@ -294,29 +291,6 @@ def _settings(scenario: Scenario, source: Path, workers: int, executor: Any, fin
     ]
 
 
-def _versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def _git() -> dict[str, Any]:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
-                                capture_output=True, text=True, timeout=10, check=True)
-        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
-                                 "--untracked-files=no"], capture_output=True, text=True,
-                                timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
-
-
 def _manifest(scenario: Scenario, source: Path, workers: int, executor: Any, results: list,
               planned: int, status: str, reason: str, started: datetime, wall: float,
               command: list[str] | None) -> dict[str, Any]:
@@ -347,8 +321,8 @@ def _manifest(scenario: Scenario, source: Path, workers: int, executor: Any, res
                  "finished_runs": [{"arm": r.job.label, "replication": r.job.seed -
                                     scenario.seed, "seed": r.job.seed,
                                     "seconds": round(r.seconds, 3)} for r in results]},
-        "versions": _versions(),
-        "git": _git(),
+        "versions": package_versions(),
+        "git": git_state(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
     }
@@ -508,7 +482,7 @@ def list_scenarios(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    app.command("run", cls=_OneLineErrors)(run)
-    app.command("validate", cls=_OneLineErrors)(validate)
-    app.command("schema", cls=_OneLineErrors)(schema)
-    app.command("list", cls=_OneLineErrors)(list_scenarios)
+    app.command("run", cls=OneLineErrors)(run)
+    app.command("validate", cls=OneLineErrors)(validate)
+    app.command("schema", cls=OneLineErrors)(schema)
+    app.command("list", cls=OneLineErrors)(list_scenarios)

@@ -151,28 +151,35 @@ class Arm(BaseModel):
                                     "events, after the scenario's own events.")
 
 
-class Scenario(BaseModel):
-    """A comparison of policies (arms) over replications with common random numbers."""
+class Study(BaseModel):
+    """What scenario files and sweep specs share: names, horizon, replications, seeds and the
+    parameters and events common to every run."""
 
-    model_config = ConfigDict(**_STRICT, title="loyalty-sim scenario")
+    model_config = ConfigDict(**_STRICT)
     name: str = Field(pattern=NAME_PATTERN, description="Short name, used for the results "
                       "folder.", json_schema_extra={
                           "allowed": "lowercase letters, digits, '-' and '_' (at most 64)"})
-    question: str = Field(min_length=1, description="The question the scenario answers, in one "
+    question: str = Field(min_length=1, description="The question it answers, in one "
                           "sentence.")
-    description: str = Field(default="", description="Longer description: what is compared and "
-                             "why.")
+    description: str = Field(default="", description="Longer description: what is compared "
+                             "or swept, and why.")
     horizon_weeks: int = Field(ge=1, le=MAX_HORIZON_WEEKS, description="Weeks simulated.",
                                json_schema_extra={"allowed": f"a whole number of weeks >= 1 "
                                                   f"and <= {MAX_HORIZON_WEEKS}"})
-    replications: int = Field(ge=1, le=MAX_REPLICATIONS, description="Runs per arm; "
-                              "replication r of every arm uses the seed `seed + r`.")
+    replications: int = Field(ge=1, le=MAX_REPLICATIONS, description="Runs per arm (and design "
+                              "point); replication r of every arm uses the seed `seed + r`.")
     seed: int = Field(ge=0, le=MAX_SEED, description="Seed of replication 0.")
     parameters: ParameterSet = Field(  # type: ignore[valid-type]
-        default_factory=ParameterSet, description="Parameters shared by every arm (e.g. the "
+        default_factory=ParameterSet, description="Parameters shared by every run (e.g. the "
         "chain's size).")
-    events: list[EventSpec] = Field(default_factory=list, description="Events shared by every "
-                                    "arm (e.g. a crisis).")
+    events: list[EventSpec] = Field(default_factory=list, description="Events in every run "
+                                    "(e.g. a crisis).")
+
+
+class Scenario(Study):
+    """A comparison of policies (arms) over replications with common random numbers."""
+
+    model_config = ConfigDict(**_STRICT, title="loyalty-sim scenario")
     baseline: str | None = Field(default=None, description="The arm others are compared "
                                  "with (default: the first arm).")
     arms: dict[str, Arm] = Field(min_length=2, max_length=MAX_ARMS,

@@ -85,8 +85,13 @@ class Run:
 
 def run_with_snapshot(seed: int, weeks: int = 156, window_weeks: int = 52,
                       **params: Any) -> Run:
-    """Run `weeks` weeks, photographing customers `window_weeks` before the end."""
-    model = LoyaltyModel(rng=seed, **params)
+    """Run a new model `weeks` weeks, photographing customers `window_weeks` before the end."""
+    return observe(LoyaltyModel(rng=seed, **params), weeks, window_weeks)
+
+
+def observe(model: LoyaltyModel, weeks: int, window_weeks: int = 52) -> Run:
+    """Run `model` (fresh) for `weeks` weeks, photographing its customers `window_weeks` before
+    the end; the caller keeps the finished model for anything else it wants to read."""
     model.run(weeks - window_weeks)
     snap = model.customers_frame()[["rational", "engagement", "spend_total"]]
     model.run(window_weeks)
@@ -166,9 +171,9 @@ def measure_segment_revenue(runs: list[Run]) -> dict[str, float]:
     """Realised spend over the window of customers by their segment at the snapshot."""
     df = pd.concat([r.customers[["segment", "spent"]] for r in runs])
     mean = df["spent"].mean()
-    by = df.groupby("segment")["spent"].mean()
-    return {"fully_engaged_revenue": float(by[0] / mean - 1),
-            "actively_disengaged_revenue": float(by[3] / mean - 1)}
+    by = df.groupby("segment")["spent"].mean()  # a segment may be empty in a small sample
+    return {"fully_engaged_revenue": float(by.get(0, np.nan) / mean - 1),
+            "actively_disengaged_revenue": float(by.get(3, np.nan) / mean - 1)}
 
 
 def measure_churn_by_satisfaction(runs: list[Run]) -> dict[str, float]:
@@ -176,8 +181,11 @@ def measure_churn_by_satisfaction(runs: list[Run]) -> dict[str, float]:
     and emotional engagement (Fleming & Asplund's retail-bank comparison)."""
     rate = pd.concat([r.customers[["group", "churned"]] for r in runs]).groupby("group")[
         "churned"].mean()
-    return {"emotional_vs_rational_churn": float(rate["emotional"] / rate["rational"] - 1),
-            "rational_vs_dissatisfied_churn": float(rate["rational"] / rate["dissatisfied"] - 1)}
+    # A group may be empty in a small sample: its contrast is then undefined (NaN).
+    emotional, rational, dissatisfied = (rate.get(g, np.nan) for g in
+                                         ("emotional", "rational", "dissatisfied"))
+    return {"emotional_vs_rational_churn": float(emotional / rational - 1),
+            "rational_vs_dissatisfied_churn": float(rational / dissatisfied - 1)}
 
 
 def measure_manager_share(stores: list[pd.DataFrame]) -> dict[str, float]:

@@ -1,0 +1,685 @@
+"""Sweep specs: which parameters vary, how they are sampled, what each run measures.
+
+A sweep spec (YAML in `experiments/`, or the same mapping in Python) names the chain
+(`parameters`, `events`), the swept parameters (`factors`), a `design` that turns the factors
+into design points (full grid, Latin hypercube, Sobol or Morris via SALib), `replications` per
+design point, the horizon, the `outcomes` each run reports and optionally weekly `series`.
+With `compare`, every design point runs each arm (e.g. coaching and HR programmes); named
+`contrasts` then take arm-minus-arm differences pair by pair (same seed).
+
+Replication r of every design point and every arm uses the seed `seed + r` (common random
+numbers), so points and arms differ only by their parameters. Files are read and checked by
+`sim.specfile`: any problem is one line, FILE:LINE: key ...: problem; allowed ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim import specfile
+from sim.experiments import OUTCOMES, SERIES_NAMES
+from sim.parameters import (
+    PARAMETER_NAMES,
+    Parameters,
+    check_value,
+    describe_allowed,
+    parameter_fields,
+)
+from sim.runner import Job
+from sim.scenario import (
+    MAX_SEED,
+    Arm,
+    Study,
+    given,
+)
+
+METHODS = ("grid", "lhs", "sobol", "morris")
+DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular")
+DEFAULT_OUTCOMES = ("revenue", "profit", "customer_churn_pct", "employee_turnover_pct",
+                    "employee_engagement", "customer_engagement", "policy_cost")
+SINGLE_ARM = "sweep"  # the arm label of a sweep without `compare`
+MAX_RUNS = 1_000_000
+MAX_SAMPLES = 100_000
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+_FIELDS = {f.name: f for f in parameter_fields()}
+_PARAMETERS_ALLOWED = ("the model's parameters (listed with units in docs/ODD.md and by "
+                       "`loyalty-sim schema`)")
+# Keys each way of declaring a factor uses (besides `arms`).
+_DIST_KEYS = {
+    "uniform": ("low", "high"),
+    "loguniform": ("low", "high"),
+    "normal": ("mean", "sd", "low", "high"),
+    "lognormal": ("median", "sigma", "low", "high"),
+    "triangular": ("low", "mode", "high"),
+}
+_DIST_REQUIRED = {
+    "uniform": ("low", "high"),
+    "loguniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("median", "sigma"),
+    "triangular": ("low", "mode", "high"),
+}
+_VALUE_KEYS = ("levels", "low", "high", "log", "points", "distribution", "mean", "sd",
+               "median", "sigma", "mode")
+
+
+def _listed(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+class Factor(BaseModel):
+    """One swept parameter: `levels`, a range (`low`, `high`, optional `log` and `points`)
+    or a `distribution` with its own keys."""
+
+    model_config = _STRICT
+    levels: list[int | float | str] | None = Field(
+        default=None, min_length=1, description="The values to try (numbers or, for a choice "
+        "parameter, names).", json_schema_extra={"allowed": "a list of values"})
+    low: float | None = Field(default=None, description="Lowest value of a range (or of a "
+                              "uniform, loguniform or triangular distribution, or where a "
+                              "normal or lognormal one is cut off).")
+    high: float | None = Field(default=None, description="Highest value (as `low`).")
+    log: bool = Field(default=False, description="Spread a range evenly on a log scale "
+                      "(low must be > 0).")
+    points: int | None = Field(default=None, ge=2, le=10_000, description="Grid design only: "
+                               "number of evenly spread values of a range, ends included.")
+    distribution: Literal[DISTRIBUTIONS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="Draw values from a distribution (designs lhs, sobol, "
+        "morris). normal(mean, sd) and lognormal(median, sigma) are cut off at low/high, "
+        "which default to the parameter's own bounds.")
+    mean: float | None = Field(default=None, description="Mean of a normal distribution.")
+    sd: float | None = Field(default=None, gt=0, description="Standard deviation of a normal "
+                             "distribution.")
+    median: float | None = Field(default=None, gt=0, description="Median of a lognormal "
+                                 "distribution.")
+    sigma: float | None = Field(default=None, gt=0, description="Log-scale standard "
+                                "deviation of a lognormal distribution.")
+    mode: float | None = Field(default=None, description="Most likely value of a triangular "
+                               "distribution.")
+    arms: list[str] | None = Field(default=None, min_length=1, description="Apply the factor "
+                                   "only in these arms of `compare` (default: every arm).")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Factor:
+        set_keys = [k for k in _VALUE_KEYS if k in self.model_fields_set]
+        ways = "levels: [...], a range (low, high; optional log, points) or a distribution"
+        if self.levels is not None:
+            others = [k for k in set_keys if k != "levels"]
+            if others:
+                raise specfile.SpecValueError(
+                    "is not used with levels", key=(others[0],),
+                    allowed="levels alone (or a range or distribution instead of levels)")
+            return self
+        if self.distribution is None:
+            if self.low is None or self.high is None:
+                missing = "low" if self.low is None else "high"
+                if not set_keys:
+                    raise specfile.SpecValueError("says neither levels, a range nor a "
+                                                  "distribution", allowed=ways)
+                raise specfile.SpecValueError(
+                    f"a range needs both 'low' and 'high' ('{missing}' is missing)",
+                    allowed=ways)
+            extra = [k for k in set_keys if k not in ("low", "high", "log", "points")]
+            if extra:
+                raise specfile.SpecValueError(
+                    f"is not used by a range; give 'distribution' to use '{extra[0]}'",
+                    key=(extra[0],), allowed="low, high, log, points")
+            self._check_order("low", "high")
+            if self.log and self.low <= 0:
+                raise specfile.SpecValueError(
+                    f"{self.low:g} is not allowed with log: true", key=("low",),
+                    allowed="a number > 0 for a log range")
+            return self
+        dist = self.distribution
+        for k in set_keys:
+            if k != "distribution" and k not in _DIST_KEYS[dist]:
+                raise specfile.SpecValueError(
+                    f"is not used by a {dist} distribution", key=(k,),
+                    allowed=", ".join(_DIST_KEYS[dist]))
+        for k in _DIST_REQUIRED[dist]:
+            if getattr(self, k) is None:
+                raise specfile.SpecValueError(
+                    f"a {dist} distribution needs '{k}'",
+                    allowed=", ".join(_DIST_KEYS[dist]))
+        if self.low is not None and self.high is not None:
+            self._check_order("low", "high")
+        if dist == "loguniform" and self.low <= 0:
+            raise specfile.SpecValueError(f"{self.low:g} is not allowed for a loguniform "
+                                          "distribution", key=("low",), allowed="a number > 0")
+        if dist == "triangular" and not self.low <= self.mode <= self.high:
+            raise specfile.SpecValueError(
+                f"{self.mode:g} is outside low..high", key=("mode",),
+                allowed=f"a number from {self.low:g} to {self.high:g}")
+        return self
+
+    def _check_order(self, low: str, high: str) -> None:
+        if not getattr(self, low) < getattr(self, high):
+            raise specfile.SpecValueError(
+                f"{getattr(self, high):g} is not above low ({getattr(self, low):g})",
+                key=(high,), allowed=f"a number > {getattr(self, low):g}")
+
+    @property
+    def kind(self) -> str:
+        """'levels', 'range' or 'distribution' (uniform and loguniform count as ranges)."""
+        if self.levels is not None:
+            return "levels"
+        if self.distribution in (None, "uniform", "loguniform"):
+            return "range"
+        return "distribution"
+
+    @property
+    def is_log(self) -> bool:
+        return self.log or self.distribution == "loguniform"
+
+
+class Design(BaseModel):
+    """How the factors become design points."""
+
+    model_config = _STRICT
+    method: Literal[METHODS] = Field(  # type: ignore[valid-type]
+        default="grid", description="grid: every combination of the factors' levels; lhs: "
+        "Latin hypercube of `samples` points; sobol: Saltelli/Sobol sample for Sobol indices "
+        "(`samples` = N, a power of two; N x (2k+2) points for k factors, N x (k+2) without "
+        "second order); morris: `samples` trajectories of k+1 points on a grid of `levels`.")
+    samples: int | None = Field(default=None, ge=1, le=MAX_SAMPLES, description="Size of "
+                                "the sample (see method).")
+    levels: int = Field(default=4, ge=2, le=100, description="Morris only: grid levels.")
+    second_order: bool = Field(default=False, description="Sobol only: also estimate "
+                               "second-order indices (more points).")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Seed of the "
+                             "sampler (default: the spec's seed).")
+
+
+class Contrast(BaseModel):
+    """`arm` minus `minus`, replication by replication (same seeds), at each design point."""
+
+    model_config = _STRICT
+    arm: str = Field(description="The arm whose outcomes are taken.")
+    minus: str = Field(description="The arm subtracted.")
+
+
+class SweepSpec(Study):
+    """A parameter sweep: factors, a design, replications, a horizon and outcomes."""
+
+    model_config = ConfigDict(**_STRICT, title="loyalty-sim sweep spec")
+    factors: dict[str, Factor] = Field(default_factory=dict, description="The swept "
+                                       "parameters, by name.", json_schema_extra={
+                                           "allowed": "a mapping of parameter name: {levels "
+                                           "| low, high | distribution ...}"})
+    design: Design = Field(default_factory=Design, description="How factors become points.")
+    compare: dict[str, Arm] | None = Field(
+        default=None, min_length=1, description="Arms run at every design point (each with "
+        "its own parameters and events), e.g. coaching and hr.", json_schema_extra={
+            "allowed": "a mapping of arm name: {description, parameters, events}"})
+    contrasts: dict[str, Contrast] = Field(default_factory=dict, description="Named "
+                                           "differences between two arms.")
+    outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1,
+                                description="Scalar summaries each run reports (see "
+                                "sim.experiments.OUTCOMES).")
+    series: list[str] = Field(default_factory=list, description="Weekly series to keep for "
+                              "each run (columns of the model frame).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepSpec:
+        arms = list(self.compare or {})
+        for name in arms:
+            if not name or len(name) > 64 or any(c in name for c in "/\\\0\n"):
+                raise specfile.SpecValueError(
+                    "is not a usable arm name", key=("compare", name),
+                    allowed="a name of 1 to 64 characters without slashes")
+        self._check_factors(arms)
+        self._check_design()
+        for name, contrast in self.contrasts.items():
+            for key in ("arm", "minus"):
+                value = getattr(contrast, key)
+                if value not in arms:
+                    raise specfile.SpecValueError(
+                        f"no arm is called {specfile.show_value(value)}",
+                        key=("contrasts", name, key), allowed=(
+                            "one of " + _listed(arms) if arms else "arms named in 'compare'"),
+                        choices=arms, value=value)
+            if contrast.arm == contrast.minus:
+                raise specfile.SpecValueError("takes an arm from itself",
+                                              key=("contrasts", name, "minus"),
+                                              allowed="another arm")
+        self._check_outcomes()
+        self._check_events()
+        for arm in self.arm_names:
+            try:
+                Parameters(**self.arm_parameters(arm))
+            except ValueError as err:
+                key = ("compare", arm, "parameters") if self.compare else ("parameters",)
+                raise specfile.SpecValueError(str(err), key=key,
+                                              allowed="values that fit together") from None
+        if self.run_count > MAX_RUNS:
+            raise specfile.SpecValueError(
+                f"the sweep has {self.run_count:,} runs", key=("design",),
+                allowed=f"at most {MAX_RUNS:,} runs (design points x arms x replications)")
+        return self
+
+    # ------------------------------------------------------------------ checks
+    def _check_factors(self, arms: list[str]) -> None:
+        base = given(self.parameters)
+        for name, factor in self.factors.items():
+            key = ("factors", name)
+            if name not in PARAMETER_NAMES:
+                raise specfile.SpecValueError("unknown parameter", key=key,
+                                              allowed=_PARAMETERS_ALLOWED,
+                                              choices=PARAMETER_NAMES, value=name)
+            if name in base:
+                raise specfile.SpecValueError(
+                    "is also set in 'parameters'", key=key,
+                    allowed="each parameter either fixed in 'parameters' or swept in "
+                    "'factors'")
+            _check_factor_values(name, factor)
+            applies = factor.arms if factor.arms is not None else arms
+            if factor.arms is not None:
+                if not arms:
+                    raise specfile.SpecValueError(
+                        "names arms but the spec has no 'compare'", key=(*key, "arms"),
+                        allowed="'arms' only with 'compare'")
+                for i, arm in enumerate(factor.arms):
+                    if arm not in arms:
+                        raise specfile.SpecValueError(
+                            f"no arm is called {specfile.show_value(arm)}",
+                            key=(*key, "arms", i), allowed="one of " + _listed(arms),
+                            choices=arms, value=arm)
+            for arm in applies:
+                if name in given(self.compare[arm].parameters):
+                    raise specfile.SpecValueError(
+                        f"is also swept in 'factors', which applies to arm '{arm}'",
+                        key=("compare", arm, "parameters", name),
+                        allowed=f"set it in one place (limit the factor to some arms with "
+                        f"'factors.{name}.arms')")
+
+    def _check_design(self) -> None:
+        d = self.design
+        method = d.method
+        if method != "morris" and "levels" in d.model_fields_set:
+            raise specfile.SpecValueError("is only used by the morris design",
+                                          key=("design", "levels"), allowed="no 'levels' "
+                                          f"with method '{method}'")
+        if method != "sobol" and "second_order" in d.model_fields_set:
+            raise specfile.SpecValueError("is only used by the sobol design",
+                                          key=("design", "second_order"),
+                                          allowed=f"no 'second_order' with method '{method}'")
+        if method == "grid":
+            if d.samples is not None:
+                raise specfile.SpecValueError(
+                    "is not used by a grid design", key=("design", "samples"),
+                    allowed="levels or points in each factor (or method lhs, sobol, morris)")
+            for name, factor in self.factors.items():
+                if factor.kind == "distribution" or (
+                        factor.kind == "range" and factor.points is None):
+                    raise specfile.SpecValueError(
+                        "has no grid levels", key=("factors", name),
+                        allowed="levels: [...], or low and high with points: N (or a design "
+                        "method lhs, sobol or morris to draw values)")
+            return
+        for name, factor in self.factors.items():
+            if factor.points is not None:
+                raise specfile.SpecValueError(
+                    f"is only used by the grid design, not '{method}'",
+                    key=("factors", name, "points"), allowed="low and high alone")
+        if not self.factors:
+            raise specfile.SpecValueError(
+                f"the {method} design needs at least one factor", key=("factors",),
+                allowed="a mapping of parameter name: {low, high | levels | distribution}")
+        if d.samples is None:
+            raise specfile.SpecValueError(
+                f"the {method} design needs 'samples'", key=("design",),
+                allowed={"lhs": "samples: number of points",
+                         "sobol": "samples: N, a power of two (e.g. 64)",
+                         "morris": "samples: number of trajectories (e.g. 10)"}[method])
+        if method == "sobol" and d.samples & (d.samples - 1):
+            raise specfile.SpecValueError(
+                f"{d.samples} is not a power of two", key=("design", "samples"),
+                allowed="a power of two (e.g. 32, 64, 128, 256): Sobol sequences are "
+                "balanced only then")
+        if method == "sobol" and len(self.factors) < 2:
+            raise specfile.SpecValueError(
+                "a sobol design needs at least two factors", key=("factors",),
+                allowed="two or more factors (with one, sweep it with a grid)")
+        if method == "morris" and d.samples < 2:
+            raise specfile.SpecValueError(
+                f"{d.samples} trajectory is too few", key=("design", "samples"),
+                allowed="a whole number >= 2 (trajectories)")
+
+    def _check_outcomes(self) -> None:
+        seen: set[str] = set()
+        for i, name in enumerate(self.outcomes):
+            outcome = OUTCOMES.get(name)
+            if outcome is None:
+                raise specfile.SpecValueError(
+                    f"{specfile.show_value(name)} is not an outcome", key=("outcomes", i),
+                    allowed="one of " + ", ".join(OUTCOMES), choices=list(OUTCOMES),
+                    value=name)
+            if name in seen:
+                raise specfile.SpecValueError("is listed twice", key=("outcomes", i),
+                                              allowed="each outcome once")
+            seen.add(name)
+            if self.horizon_weeks < outcome.min_weeks:
+                raise specfile.SpecValueError(
+                    f"needs a horizon of at least {outcome.min_weeks} weeks",
+                    key=("outcomes", i), allowed=f"horizon_weeks >= {outcome.min_weeks} "
+                    f"({outcome.doc})")
+            if outcome.own_arms and (self.compare or self.events):
+                raise specfile.SpecValueError(
+                    "runs its own arms and ignores 'compare' and 'events'",
+                    key=("outcomes", i), allowed="this outcome in a spec without 'compare' "
+                    "and 'events'")
+        for i, name in enumerate(self.series):
+            if name not in SERIES_NAMES:
+                raise specfile.SpecValueError(
+                    f"{specfile.show_value(name)} is not a weekly series",
+                    key=("series", i), allowed="columns of the model frame, e.g. revenue, "
+                    "profit, customer_engagement (see sim.model.MODEL_REPORTERS)",
+                    choices=SERIES_NAMES, value=name)
+
+    def _check_events(self) -> None:
+        last = self.horizon_weeks - 1
+        where = [(("events", i), e) for i, e in enumerate(self.events)]
+        for name, arm in (self.compare or {}).items():
+            where += [(("compare", name, "events", i), e) for i, e in enumerate(arm.events)]
+        for key, event in where:
+            if event.week > last:
+                raise specfile.SpecValueError(
+                    f"week {event.week} is after the last simulated week ({last})",
+                    key=(*key, "week"), allowed=f"a week from 0 to {last} (0-based; the "
+                    f"horizon is {self.horizon_weeks} weeks)")
+
+    # ------------------------------------------------------------------ the plan
+    @property
+    def arm_names(self) -> list[str]:
+        return list(self.compare) if self.compare else [SINGLE_ARM]
+
+    def arm_parameters(self, arm: str) -> dict[str, Any]:
+        """Fixed parameters of an arm: the spec's with the arm's on top."""
+        own = given(self.compare[arm].parameters) if self.compare else {}
+        return {**given(self.parameters), **own}
+
+    def arm_events(self, arm: str) -> list[dict[str, Any]]:
+        own = self.compare[arm].events if self.compare else []
+        return [e.as_dict() for e in [*self.events, *own]]
+
+    def factors_of(self, arm: str) -> list[str]:
+        """The factors applied in an arm."""
+        return [name for name, f in self.factors.items()
+                if f.arms is None or arm in f.arms]
+
+    @property
+    def point_count(self) -> int:
+        d = self.design
+        k = len(self.factors)
+        if d.method == "grid":
+            return math.prod(len(_grid_levels(n, f)) for n, f in self.factors.items())
+        if d.method == "lhs":
+            return d.samples
+        if d.method == "sobol":
+            return d.samples * (2 * k + 2 if d.second_order else k + 2)
+        return d.samples * (k + 1)
+
+    @property
+    def run_count(self) -> int:
+        return self.point_count * len(self.arm_names) * self.replications
+
+    def seeds(self) -> list[int]:
+        return [self.seed + r for r in range(self.replications)]
+
+    def design_points(self) -> DesignPoints:
+        """The design: one row of factor values per point (and, for sampled designs, the
+        point in the unit cube the sampler drew)."""
+        return make_design(self)
+
+    def plan(self) -> list[PlannedRun]:
+        """Every run, point by point, arm by arm, replication by replication."""
+        design = self.design_points()
+        runs = []
+        for point, values in enumerate(design.values):
+            for arm in self.arm_names:
+                fixed = self.arm_parameters(arm)
+                applied = {n: values[n] for n in self.factors_of(arm)}
+                events = tuple(self.arm_events(arm))
+                for r, seed in enumerate(self.seeds()):
+                    runs.append(PlannedRun(len(runs), point, arm, r, Job(
+                        arm, {**fixed, **applied}, events, seed, self.horizon_weeks)))
+        return runs
+
+    def as_file_data(self) -> dict[str, Any]:
+        """The spec as plain data in file form (only what was set)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    def replace(self, **changes: Any) -> SweepSpec:
+        """A copy with some keys changed; mappings (parameters, design, factors, ...) are
+        merged one level deep. Raises specfile.SpecError (one line) if the result is bad."""
+        data = self.as_file_data()
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return spec_from_data(data, source="replace(" + ", ".join(changes) + ")")
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the results: the runs (parameters, events,
+        seeds, horizon), the outcomes and series kept, and the model's default parameters."""
+        content = {
+            "runs": [[r.point, r.arm, r.replication, r.job.params, list(r.job.events),
+                      r.job.seed, r.job.weeks] for r in self.plan()],
+            "outcomes": self.outcomes, "series": self.series,
+            "defaults": Parameters().as_dict(),
+        }
+        text = json.dumps(content, sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a sweep: its id, design point, arm, replication and simulation job."""
+
+    run: int
+    point: int
+    arm: str
+    replication: int
+    job: Job
+
+
+@dataclass(frozen=True)
+class DesignPoints:
+    """Factor values at each design point; `unit` is the sampler's draw in [0, 1]^k (None
+    for a grid)."""
+
+    method: str
+    factors: tuple[str, ...]
+    values: list[dict[str, Any]]
+    unit: np.ndarray | None
+
+
+# ---------------------------------------------------------------------------- values
+def _check_factor_values(name: str, factor: Factor) -> None:
+    """Every value a factor can take must be allowed for its parameter."""
+    key = ("factors", name)
+    meta = _FIELDS[name].metadata
+    allowed = describe_allowed(name) + (f" ({meta['unit']})" if not meta["choices"] else "")
+
+    def check(value: Any, *where: str | int) -> None:
+        try:
+            check_value(name, value)
+        except ValueError:
+            raise specfile.SpecValueError(
+                f"{specfile.show_value(value)} is not allowed for '{name}'",
+                key=(*key, *where), allowed=allowed, choices=meta["choices"] or (),
+                value=value) from None
+
+    if meta["choices"] and factor.kind != "levels":
+        raise specfile.SpecValueError(
+            f"'{name}' is a choice, not a number", key=key,
+            allowed=f"levels: a list of {allowed}")
+    if factor.kind == "levels":
+        for i, value in enumerate(factor.levels):
+            check(value, "levels", i)
+        if len(set(map(repr, factor.levels))) < len(factor.levels):
+            raise specfile.SpecValueError("lists a value twice", key=(*key, "levels"),
+                                          allowed="each level once")
+        return
+    for k in ("low", "high", "mode"):
+        if getattr(factor, k) is not None:
+            check(getattr(factor, k), k)
+    if factor.distribution in ("normal", "lognormal"):
+        for k in ("low", "high"):
+            bound = meta[k]
+            if getattr(factor, k) is None and bound is None and not (
+                    k == "low" and factor.distribution == "lognormal"):
+                raise specfile.SpecValueError(
+                    f"a {factor.distribution} distribution for '{name}' needs '{k}': the "
+                    f"parameter has no {'lower' if k == 'low' else 'upper'} bound to cut it "
+                    "off at", key=key, allowed=f"{k}: a value that is {allowed}")
+        lo, hi = _truncation(name, factor)
+        centre = factor.mean if factor.distribution == "normal" else factor.median
+        if not lo < centre < hi:
+            where = "mean" if factor.distribution == "normal" else "median"
+            raise specfile.SpecValueError(
+                f"{centre:g} is outside the cut-off range {lo:g} to {hi:g}", key=(*key, where),
+                allowed=f"a number between {lo:g} and {hi:g}")
+
+
+def _truncation(name: str, factor: Factor) -> tuple[float, float]:
+    meta = _FIELDS[name].metadata
+    lo = factor.low if factor.low is not None else meta["low"]
+    hi = factor.high if factor.high is not None else meta["high"]
+    if factor.distribution == "lognormal":
+        lo = 0.0 if lo is None else lo
+    return float(lo), float(hi)
+
+
+def _is_int(name: str) -> bool:
+    return _FIELDS[name].type in ("int", int)
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A value in its parameter's type (whole numbers rounded for integer parameters)."""
+    if _FIELDS[name].metadata["choices"]:
+        return value
+    if _is_int(name):
+        return int(round(float(value)))
+    return float(value)
+
+
+def _grid_levels(name: str, factor: Factor) -> list[Any]:
+    if factor.kind == "levels":
+        return [_typed(name, v) for v in factor.levels]
+    if factor.is_log:
+        raw = np.geomspace(factor.low, factor.high, factor.points)
+    else:
+        raw = np.linspace(factor.low, factor.high, factor.points)
+    values = [_typed(name, v) for v in raw]
+    return list(dict.fromkeys(values))  # rounding integer parameters may repeat a value
+
+
+def transform(name: str, factor: Factor, u: np.ndarray) -> list[Any]:
+    """Map draws in [0, 1] to the factor's values (inverse CDF)."""
+    from scipy import stats
+
+    u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+    if factor.kind == "levels":
+        k = len(factor.levels)
+        idx = np.minimum((u * k).astype(int), k - 1)
+        return [_typed(name, factor.levels[i]) for i in idx]
+    if factor.kind == "range":
+        if factor.is_log:
+            raw = np.exp(np.log(factor.low) + u * (np.log(factor.high) - np.log(factor.low)))
+        else:
+            raw = factor.low + u * (factor.high - factor.low)
+    elif factor.distribution == "triangular":
+        width = factor.high - factor.low
+        raw = stats.triang(c=(factor.mode - factor.low) / width, loc=factor.low,
+                           scale=width).ppf(u)
+    else:
+        dist = (stats.norm(factor.mean, factor.sd) if factor.distribution == "normal"
+                else stats.lognorm(s=factor.sigma, scale=factor.median))
+        lo, hi = _truncation(name, factor)
+        f_lo, f_hi = dist.cdf(lo), dist.cdf(hi)
+        raw = np.clip(dist.ppf(f_lo + u * (f_hi - f_lo)), lo, hi)
+    return [_typed(name, v) for v in raw]
+
+
+def make_design(spec: SweepSpec) -> DesignPoints:
+    """Design points of a spec (deterministic: the samplers are seeded)."""
+    names = tuple(spec.factors)
+    d = spec.design
+    if d.method == "grid":
+        grids = [_grid_levels(n, spec.factors[n]) for n in names]
+        values = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grids)]
+        return DesignPoints("grid", names, values, None)
+    seed = spec.seed if d.seed is None else d.seed
+    problem = unit_problem(names)
+    if d.method == "lhs":
+        from SALib.sample import latin
+
+        unit = latin.sample(problem, d.samples, seed=seed)
+    elif d.method == "sobol":
+        from SALib.sample import sobol
+
+        unit = sobol.sample(problem, d.samples, calc_second_order=d.second_order,
+                            scramble=True, seed=seed)
+    else:
+        from SALib.sample import morris
+
+        unit = morris.sample(problem, d.samples, num_levels=d.levels, seed=seed)
+    columns = {n: transform(n, spec.factors[n], unit[:, j]) for j, n in enumerate(names)}
+    values = [{n: columns[n][i] for n in names} for i in range(len(unit))]
+    return DesignPoints(d.method, names, values, np.asarray(unit, dtype=float))
+
+
+def unit_problem(names: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """SALib's problem over the unit cube: values are mapped to each factor afterwards, so
+    ranges, levels and distributions are all sampled the same way."""
+    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+
+
+# ---------------------------------------------------------------------------- loading
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep spec file; raise specfile.SpecError (one line) if bad."""
+    doc = specfile.load_yaml(path)
+    return specfile.validate(SweepSpec, doc)
+
+
+def spec_from_data(data: dict[str, Any], source: str = "<spec>") -> SweepSpec:
+    """Validate a spec given as a Python mapping (errors name `source` instead of a file)."""
+    doc = specfile.SpecDocument(Path(source), data, None)
+    try:
+        return specfile.validate(SweepSpec, doc)
+    except specfile.SpecError as err:
+        # No file, so no line numbers: drop the ':1' that stands for "somewhere".
+        raise specfile.SpecError(str(err).replace(f"{source}:1:", f"{source}:", 1)) from None
+
+
+def as_spec(spec: SweepSpec | dict[str, Any] | str | Path) -> SweepSpec:
+    """A SweepSpec from a spec, a mapping or a YAML file path."""
+    if isinstance(spec, SweepSpec):
+        return spec
+    if isinstance(spec, dict):
+        return spec_from_data(spec)
+    if isinstance(spec, str | Path):
+        return load_spec(spec)
+    raise TypeError(f"a sweep spec is a SweepSpec, a mapping or a YAML file path, not "
+                    f"{type(spec).__name__}")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON schema of sweep spec files."""
+    return SweepSpec.model_json_schema()
+
+
+__all__ = ["Contrast", "Design", "DesignPoints", "Factor", "PlannedRun", "SweepSpec",
+           "as_spec", "json_schema", "load_spec", "make_design",
+           "spec_from_data", "transform", "unit_problem"]
