@@ -1,9 +1,116 @@
-"""Commands of `loyalty-sim` (registered by sim.cli)."""
+"""`loyalty-sim ui`: serve the workshop view (sim/app.py) on this machine and print its address."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from sim.ui_model import RENDER_INTERVAL_ENV, SCENARIOS_ENV
+
+APP_PATH = Path(__file__).resolve().parent / "app.py"
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The command that serves the view (what `solara run sim/app.py` does)."""
+    return [sys.executable, "-m", "solara", "run", str(APP_PATH), "--host", host,
+            "--port", str(port), "--production", "--no-open", "--log-level", "warning"]
+
+
+def server_environment(render_interval: int | None = None,
+                       scenarios: Path | None = None) -> dict[str, str]:
+    """Environment for the server: our settings, and no usage telemetry from Solara."""
+    env = dict(os.environ)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # Solara warns on every page load that a plain-http localhost cookie falls back to
+    # samesite=lax; that is expected here and would bury the address in the terminal.
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [
+        env.get("PYTHONWARNINGS", ""), "ignore:Cookies with samesite=none:UserWarning"]))
+    if render_interval is not None:
+        env[RENDER_INTERVAL_ENV] = str(render_interval)
+    if scenarios is not None:
+        env[SCENARIOS_ENV] = str(scenarios)
+    return env
+
+
+def ui(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 lets other "
+                                      "machines in the room connect.")] = "127.0.0.1",
+    render_interval: Annotated[int | None, typer.Option(
+        "--render-interval", help="Weeks simulated per redraw while playing (default: 1 up "
+        "to 50 stores, then one more per 50 stores).")] = None,
+    scenarios: Annotated[Path | None, typer.Option(
+        help="Folder of scenario files for the preset selector (default: scenarios/).")] = None,
+) -> None:
+    """Serve the workshop view in the browser: levers, store map, live charts, compare page."""
+    if not 1 <= port <= 65535:
+        _fail(f"--port {port} is not allowed: expected a whole number from 1 to 65535")
+    if render_interval is not None and render_interval < 1:
+        _fail(f"--render-interval {render_interval} is not allowed: expected a whole number "
+              ">= 1 (weeks per redraw)")
+    if scenarios is not None and not scenarios.is_dir():
+        _fail(f"--scenarios {scenarios}: no such folder (expected a folder of scenario .yaml "
+              "files)")
+    if not _port_free(host, port):
+        _fail(f"port {port} on {host} is in use: choose another with --port")
+    from sim.ui_assets import WebAssetsError, ensure_web_assets
+
+    try:
+        ensure_web_assets(echo=lambda line: typer.echo(line, err=True))
+    except WebAssetsError as err:
+        _fail(str(err))
+    if host in ("127.0.0.1", "localhost"):
+        shown = "localhost"
+    elif host in ("0.0.0.0", "::"):
+        shown = socket.gethostname()  # listening on every address: give the room a name
+    else:
+        shown = host
+    typer.echo(f"Workshop view: http://{shown}:{port}/  (compare page: /compare)")
+    typer.echo("Open it in a browser; press Ctrl+C here to stop.")
+    server = subprocess.Popen(server_command(host, port),
+                              env=server_environment(render_interval, scenarios))
+    # A `kill` (SIGTERM) stops the server too, like Ctrl+C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        typer.echo("Stopped.")
+        return
+    if code != 0:
+        _fail(f"the view's server stopped with exit code {code}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("ui")(ui)
