@@ -176,6 +176,20 @@ class Study(BaseModel):
                                     "(e.g. a crisis).")
 
 
+    def _check_event_weeks(self, arms_key: str, arms: dict[str, Arm]) -> None:
+        """Every event, shared or an arm's, falls within the horizon."""
+        last = self.horizon_weeks - 1
+        where = [(("events", i), e) for i, e in enumerate(self.events)]
+        for name, arm in arms.items():
+            where += [((arms_key, name, "events", i), e) for i, e in enumerate(arm.events)]
+        for key, event in where:
+            if event.week > last:
+                raise specfile.SpecValueError(
+                    f"week {event.week} is after the last simulated week ({last})",
+                    key=(*key, "week"), allowed=f"a week from 0 to {last} (0-based; the "
+                    f"horizon is {self.horizon_weeks} weeks)")
+
+
 class Scenario(Study):
     """A comparison of policies (arms) over replications with common random numbers."""
 
@@ -201,16 +215,7 @@ class Scenario(Study):
                 f"no arm is called {specfile.show_value(self.baseline)}", key=("baseline",),
                 allowed="one of " + ", ".join(f"'{n}'" for n in names), choices=names,
                 value=self.baseline)
-        last = self.horizon_weeks - 1
-        where = [(("events", i), e) for i, e in enumerate(self.events)]
-        for name, arm in self.arms.items():
-            where += [(("arms", name, "events", i), e) for i, e in enumerate(arm.events)]
-        for key, event in where:
-            if event.week > last:
-                raise specfile.SpecValueError(
-                    f"week {event.week} is after the last simulated week ({last})",
-                    key=(*key, "week"), allowed=f"a week from 0 to {last} (0-based; the "
-                    f"horizon is {self.horizon_weeks} weeks)")
+        self._check_event_weeks("arms", self.arms)
         for name in names:
             try:
                 p = Parameters(**self.arm_parameters(name))

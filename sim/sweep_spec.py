@@ -386,16 +386,7 @@ class SweepSpec(Study):
                     choices=SERIES_NAMES, value=name)
 
     def _check_events(self) -> None:
-        last = self.horizon_weeks - 1
-        where = [(("events", i), e) for i, e in enumerate(self.events)]
-        for name, arm in (self.compare or {}).items():
-            where += [(("compare", name, "events", i), e) for i, e in enumerate(arm.events)]
-        for key, event in where:
-            if event.week > last:
-                raise specfile.SpecValueError(
-                    f"week {event.week} is after the last simulated week ({last})",
-                    key=(*key, "week"), allowed=f"a week from 0 to {last} (0-based; the "
-                    f"horizon is {self.horizon_weeks} weeks)")
+        self._check_event_weeks("compare", self.compare or {})
 
     # ------------------------------------------------------------------ the plan
     @property
