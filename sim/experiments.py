@@ -134,40 +134,13 @@ def _validation(columns: tuple[str, ...], compute: Callable[[RunRecord], dict]) 
     return measure
 
 
-def _quadrants(rec: RunRecord) -> dict:
-    from sim.validation import measure_quadrants
+def _pooled(measure_name: str) -> Callable[[RunRecord], dict]:
+    """Apply a sim.validation target measure (which pools runs) to this one run."""
+    def compute(rec: RunRecord) -> dict:
+        from sim import validation
 
-    return measure_quadrants([rec.stores])
-
-
-def _segments(rec: RunRecord) -> dict:
-    from sim.validation import measure_segments
-
-    return measure_segments([rec.validation_run])
-
-
-def _segment_revenue(rec: RunRecord) -> dict:
-    from sim.validation import measure_segment_revenue
-
-    return measure_segment_revenue([rec.validation_run])
-
-
-def _churn_by_satisfaction(rec: RunRecord) -> dict:
-    from sim.validation import measure_churn_by_satisfaction
-
-    return measure_churn_by_satisfaction([rec.validation_run])
-
-
-def _manager_share(rec: RunRecord) -> dict:
-    from sim.validation import measure_manager_share
-
-    return measure_manager_share([rec.stores])
-
-
-def _quartiles(rec: RunRecord) -> dict:
-    from sim.validation import measure_quartiles
-
-    return measure_quartiles([rec.stores])
+        return getattr(validation, measure_name)([rec.validation_run])
+    return compute
 
 
 def _programme_erosion(rec: RunRecord) -> dict:
@@ -210,34 +183,36 @@ _OUTCOME_LIST = (
     _validation_outcome(
         "quadrants", {"quadrant_one_above": "x", "quadrant_both_above": "x"},
         "target 1: performance of stores with one / both engagements above the median vs "
-        "both below (sim.validation.measure_quadrants)", _quadrants, min_weeks=YEAR),
+        "both below (sim.validation.measure_quadrants)", _pooled("measure_quadrants"),
+        min_weeks=YEAR),
     _validation_outcome(
         "segments", {"fully_engaged_share": "share", "actively_disengaged_share": "share",
                      "engaged_to_disengaged_ratio": "x", "world_class_ratio": "x"},
-        "target 2: customer segments (sim.validation.measure_segments)", _segments,
-        min_weeks=YEAR),
+        "target 2: customer segments (sim.validation.measure_segments)",
+        _pooled("measure_segments"), min_weeks=YEAR),
     _validation_outcome(
         "segment_revenue", {"fully_engaged_revenue": "relative",
                             "actively_disengaged_revenue": "relative"},
         "target 2: revenue by customer segment over the last year "
-        "(sim.validation.measure_segment_revenue)", _segment_revenue, snapshot=True,
-        min_weeks=SNAPSHOT_WEEKS + 1),
+        "(sim.validation.measure_segment_revenue)", _pooled("measure_segment_revenue"),
+        snapshot=True, min_weeks=SNAPSHOT_WEEKS + 1),
     _validation_outcome(
         "churn_by_satisfaction", {"emotional_vs_rational_churn": "relative",
                                   "rational_vs_dissatisfied_churn": "relative"},
         "target 3: churn over the last year by satisfaction type "
-        "(sim.validation.measure_churn_by_satisfaction)", _churn_by_satisfaction,
+        "(sim.validation.measure_churn_by_satisfaction)", _pooled("measure_churn_by_satisfaction"),
         snapshot=True, min_weeks=SNAPSHOT_WEEKS + 1),
     _validation_outcome(
         "manager_share", {"manager_variance_share": "share"}, "target 4: share of the "
         "variance in store engagement due to the supervisor "
-        "(sim.validation.measure_manager_share)", _manager_share, min_weeks=YEAR),
+        "(sim.validation.measure_manager_share)", _pooled("measure_manager_share"),
+        min_weeks=YEAR),
     _validation_outcome(
         "quartiles", {"quartile_turnover": "relative", "quartile_customer_rating": "relative",
                       "quartile_profitability": "relative",
                       "engagement_customer_correlation": "r"},
         "target 5: top vs bottom quartile of stores (sim.validation.measure_quartiles)",
-        _quartiles, min_weeks=YEAR),
+        _pooled("measure_quartiles"), min_weeks=YEAR),
     _validation_outcome(
         "programme_erosion", {"customer_only_erosion": "share of peak",
                               "both_persistence": "share of peak"},

@@ -139,11 +139,11 @@ def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
 
 # --- the targets -------------------------------------------------------------------------------
 
-def measure_quadrants(stores: list[pd.DataFrame]) -> dict[str, float]:
+def measure_quadrants(runs: list[Run]) -> dict[str, float]:
     """Median split on employee and on customer engagement within each chain; mean financial
     performance of each quadrant relative to 'both below', pooled over chains."""
     rows = []
-    for s in stores:
+    for s in (r.stores for r in runs):
         high_e = s["employee_engagement"] > s["employee_engagement"].median()
         high_c = s["customer_engagement"] > s["customer_engagement"].median()
         rows.append(pd.DataFrame({"above": high_e.astype(int) + high_c.astype(int),
@@ -188,15 +188,16 @@ def measure_churn_by_satisfaction(runs: list[Run]) -> dict[str, float]:
             "rational_vs_dissatisfied_churn": float(rational / dissatisfied - 1)}
 
 
-def measure_manager_share(stores: list[pd.DataFrame]) -> dict[str, float]:
+def measure_manager_share(runs: list[Run]) -> dict[str, float]:
     """R squared of store employee engagement on supervisor quality, averaged over chains."""
     r2 = [np.corrcoef(s["supervisor_quality"], s["employee_engagement"])[0, 1] ** 2
-          for s in stores if len(s) > 2]
+          for s in (r.stores for r in runs) if len(s) > 2]
     return {"manager_variance_share": float(np.mean(r2))}
 
 
-def measure_quartiles(stores: list[pd.DataFrame]) -> dict[str, float]:
+def measure_quartiles(runs: list[Run]) -> dict[str, float]:
     """Top vs bottom quartile of stores by employee engagement, pooled over chains."""
+    stores = [r.stores for r in runs]
     top, bottom = [], []
     for s in stores:
         q1, q3 = s["employee_engagement"].quantile([0.25, 0.75])
@@ -219,6 +220,10 @@ def measure_quartiles(stores: list[pd.DataFrame]) -> dict[str, float]:
             "quartile_profitability": margin_top / margin_bottom - 1,
             "engagement_customer_correlation": float(corr)}
 
+
+# Targets 1-5: each takes the finished runs (pooled) and returns its measures.
+RUN_MEASURES = (measure_quadrants, measure_segments, measure_segment_revenue,
+                measure_churn_by_satisfaction, measure_manager_share, measure_quartiles)
 
 PROGRAMME_START = 26
 
@@ -267,14 +272,9 @@ def measure_programme_erosion(seeds: list[int], weeks: int = 156,
 
 def measure_all(runs: list[Run]) -> dict[str, float]:
     """Targets 1-5 pooled over the runs (stores and customers of all chains together)."""
-    stores = [r.stores for r in runs]
     out: dict[str, float] = {}
-    out.update(measure_quadrants(stores))
-    out.update(measure_segments(runs))
-    out.update(measure_segment_revenue(runs))
-    out.update(measure_churn_by_satisfaction(runs))
-    out.update(measure_manager_share(stores))
-    out.update(measure_quartiles(stores))
+    for measure in RUN_MEASURES:
+        out.update(measure(runs))
     return {k: float(v) for k, v in out.items()}
 
 
