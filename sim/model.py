@@ -664,7 +664,6 @@ class LoyaltyModel(mesa.Model):
         emp.column("left_week")[gone] = week
         emp.column("left_reason")[gone] = LEFT_QUIT
         self._week_quits = np.bincount(store[quits], minlength=n_s).astype(float)
-        self._week["coaching_hours"] = np.bincount(store, hours, n_s)
 
     def _coaching_hours(self, store, engagement, g) -> np.ndarray:
         """Each supervisor's hours go one per employee, in the order of the targeting rule;
