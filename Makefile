@@ -26,8 +26,8 @@ bench: $(STAMP)  ## speed and scaling figures
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks experiments
 
-docs: $(STAMP)  ## regenerate the ODD parameter table from sim/parameters.py
-	$(BIN)/python -c 'from sim.parameters import write_odd_table; write_odd_table()'
+docs: $(STAMP)  ## regenerate the ODD parameter table from sim/model/parameters.py
+	$(BIN)/python -c 'from sim.model.parameters import write_odd_table; write_odd_table()'
 
 ui: $(STAMP)
 	$(BIN)/loyalty-sim ui

@@ -39,7 +39,7 @@ def spec(runs: int, name: str) -> dict:
 
 
 def measure(runs: int, workers: int, root: Path, progress: bool) -> dict:
-    from sim.sweep import sweep
+    from sim.studies.sweep import sweep
 
     load_before = os.getloadavg()[0]
     start = time.perf_counter()

@@ -1,11 +1,43 @@
-"""Loyalty simulation: how the way a company treats its employees turns into customer loyalty."""
+"""Loyalty simulation: how the way a company treats its employees turns into customer loyalty.
 
-from sim.events import Crisis, Layoff, PolicyChange, parse_event
-from sim.model import LoyaltyModel
-from sim.parameters import Parameters
+The layers are sub-packages: `sim.model` (the simulation), `sim.studies` (scenarios, sweeps,
+validation, reports), `sim.ui` (the browser view) and `sim.cli` (the `loyalty-sim` command).
+The names below are loaded on first use, so `import sim.model` stays light.
+"""
 
-__all__ = ["Crisis", "Layoff", "LoyaltyModel", "Parameters", "PolicyChange", "parse_event"]
+from __future__ import annotations
 
-# Parameter sweeps (issue 4): `sim.sweep(spec)` shadows the module name on purpose; the module
-# stays importable as `from sim.sweep import ...`.
-from sim.sweep import load_sweep, sweep  # noqa: E402, F401
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "LoyaltyModel": "sim.model",
+    "Parameters": "sim.model.parameters",
+    "Crisis": "sim.model.events",
+    "Layoff": "sim.model.events",
+    "PolicyChange": "sim.model.events",
+    "parse_event": "sim.model.events",
+    "sweep": "sim.studies.sweep",
+    "load_sweep": "sim.studies.sweep",
+}
+
+__all__ = ["Crisis", "Layoff", "LoyaltyModel", "Parameters", "PolicyChange", "load_sweep",
+           "parse_event", "sweep"]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from sim.model import LoyaltyModel
+    from sim.model.events import Crisis, Layoff, PolicyChange, parse_event
+    from sim.model.parameters import Parameters
+    from sim.studies.sweep import load_sweep, sweep
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,7 +1,7 @@
 """The workshop view in a real browser: Debian's chromium driven by playwright.
 
-A Solara server for sim/app.py is started on a free localhost port (and always stopped); the
-page's web assets come from Solara's cache, filled from the npm registry by sim.ui_assets. Under
+A Solara server for sim/ui/app.py is started on a free localhost port (and always stopped); the
+page's web assets come from Solara's cache, filled from the npm registry by sim.ui.assets. Under
 CI=true a missing chromium fails these tests; elsewhere it skips them.
 """
 
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.app import _event_text as event_text
-from sim.cli_ui import server_command, server_environment
-from sim.ui_assets import ensure_web_assets
-from sim.ui_model import MODEL_DEFAULTS, Preset, default_arms, load_presets
+from sim.cli.ui import server_command, server_environment
+from sim.ui.app import _event_text as event_text
+from sim.ui.assets import ensure_web_assets
+from sim.ui.workshop import MODEL_DEFAULTS, Preset, default_arms, load_presets
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The view served by `solara run sim/app.py` on a free port; stopped afterwards."""
+    """The view served by `solara run sim/ui/app.py` on a free port; stopped afterwards."""
     chromium = _chromium()  # fail or skip before starting anything
     ensure_web_assets()
     port = _free_port()
@@ -273,4 +273,4 @@ def test_compare_page_shows_both_arms(browser, server):
 def test_server_command_is_solara_run_on_the_app():
     command = server_command("127.0.0.1", 1234)
     assert command[:4] == [sys.executable, "-m", "solara", "run"]
-    assert command[4].endswith(os.path.join("sim", "app.py"))
+    assert command[4].endswith(os.path.join("sim", "ui", "app.py"))

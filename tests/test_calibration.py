@@ -1,5 +1,5 @@
 """The default calibration reproduces MODEL_NOTES targets 1, 2, 3, 4, 5 and 7 within the bands
-stated in sim.validation.TARGETS, at several chain sizes.
+stated in sim.studies.validation.TARGETS, at several chain sizes.
 
 Each size pools enough stores (hundreds) and replications that sampling noise is small next to
 the bands; the seeds are fixed so a failure reproduces.
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from sim import validation
+from sim.studies import validation
 
 # The bands the default calibration must hold (published figure in the comment). They are
-# written here, as the test's contract, and sim.validation.TARGETS (which the docs and the
+# written here, as the test's contract, and sim.studies.validation.TARGETS (which the docs and the
 # validation table show) must say the same.
 BANDS = {
     "quadrant_one_above": (1.2, 2.2),             # 1.7x (Human Sigma)

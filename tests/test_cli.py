@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.model import MODEL_REPORTERS, STORE_COLUMNS
-from sim.parameters import PARAMETER_NAMES
-from sim.report import METRICS, RETURN
-from sim.scenario import SHIPPED_DIR
+from sim.model.parameters import PARAMETER_NAMES
+from sim.studies.report import METRICS, RETURN
+from sim.studies.scenario import SHIPPED_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = Path(sys.executable).with_name("loyalty-sim")

@@ -6,9 +6,8 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from sim import rules
-from sim.model import MODEL_REPORTERS, SERVICE_POLICY_SPECS, SPIN_UP_WEEKS
-from sim.parameters import ODD_TABLE_END, ODD_TABLE_START, markdown_table
+from sim.model import MODEL_REPORTERS, SERVICE_POLICY_SPECS, SPIN_UP_WEEKS, rules
+from sim.model.parameters import ODD_TABLE_END, ODD_TABLE_START, markdown_table
 
 ODD = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
 
@@ -22,7 +21,7 @@ def test_every_rule_function_is_described():
     names = [n for n, f in inspect.getmembers(rules, inspect.isfunction)
              if f.__module__ == rules.__name__]
     described = [n for n in names if n in ODD]
-    # Rules with a formula in the text are named after their function in sim/rules.py.
+    # Rules with a formula in the text are named after their function in sim/model/rules.py.
     for name in ("work_pressure", "drift_standard", "attachment_step", "coaching_gain",
                  "driver_level", "effective_hours", "attachment_equilibrium"):
         assert name in described, name

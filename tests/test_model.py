@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from sim import LoyaltyModel
-from sim.agents import Store, Supervisor
 from sim.model import MODEL_REPORTERS, STORE_COLUMNS
+from sim.model.agents import Store, Supervisor
 
 
 def test_stores_and_supervisors_are_mesa_agents(small_chain):

@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from sim import LoyaltyModel, Parameters
-from sim.parameters import PARAMETER_NAMES, parameter_table
+from sim.model.parameters import PARAMETER_NAMES, parameter_table
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from sim.runner import Job, RunInterrupted, run_jobs, simulate
-from sim.stats import mean_ci, mean_ci_rows, paired_difference_ci
+from sim.studies.runner import Job, RunInterrupted, run_jobs, simulate
+from sim.studies.stats import mean_ci, mean_ci_rows, paired_difference_ci
 
 TINY = {"n_stores": 3, "employees_per_store": 5, "customers_per_store": 100}
 

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim import specfile
-from sim.cli_scenarios import run_scenario
-from sim.report import POLICY_COST_ITEMS
-from sim.runner import run_jobs
-from sim.scenario import SHIPPED_DIR, Overrides, Scenario, json_schema, load_scenario
+from sim.cli.scenarios import run_scenario
+from sim.studies import specfile
+from sim.studies.report import POLICY_COST_ITEMS
+from sim.studies.runner import run_jobs
+from sim.studies.scenario import SHIPPED_DIR, Overrides, Scenario, json_schema, load_scenario
 
 SHIPPED = sorted(SHIPPED_DIR.glob("*.yaml"))
 TINY = {"n_stores": 3, "employees_per_store": 5, "customers_per_store": 100}

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.sweep import SweepFolderError, load_sweep, sweep
-from sim.sweep_spec import spec_from_data
+from sim.studies.sweep import SweepFolderError, load_sweep, sweep
+from sim.studies.sweep_spec import spec_from_data
 
 TINY = {
     "name": "tiny", "question": "Does coaching or HR help a tiny chain more?",

@@ -1,6 +1,6 @@
 """Reading sweeps: Sobol and Morris indices recover known answers, contrasts pair runs on the
 seed, plots carry units and intervals, and the outcomes of a run are the model's and
-sim.validation's numbers for that run."""
+sim.studies.validation's numbers for that run."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 
-from sim import experiments, sensitivity, validation  # noqa: E402
 from sim.model import LoyaltyModel  # noqa: E402
-from sim.report import replication_metrics  # noqa: E402
-from sim.runner import Job  # noqa: E402
-from sim.sweep import design_frame, sweep  # noqa: E402
+from sim.studies import experiments, sensitivity, validation  # noqa: E402
+from sim.studies.report import replication_metrics  # noqa: E402
+from sim.studies.runner import Job  # noqa: E402
+from sim.studies.sweep import design_frame, sweep  # noqa: E402
 
 SMALL = {"n_stores": 2, "employees_per_store": 5, "customers_per_store": 50}
 # Three parameters with room for a range of 0 to 20, standing in for x1, x2, x3.

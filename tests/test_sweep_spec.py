@@ -12,10 +12,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.experiments import OUTCOMES
-from sim.parameters import Parameters, check_value
-from sim.specfile import SpecError
-from sim.sweep_spec import SINGLE_ARM, load_spec, spec_from_data
+from sim.model.parameters import Parameters, check_value
+from sim.studies.experiments import OUTCOMES
+from sim.studies.specfile import SpecError
+from sim.studies.sweep_spec import SINGLE_ARM, load_spec, spec_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"n_stores": 2, "employees_per_store": 5, "customers_per_store": 60}
@@ -120,7 +120,8 @@ def test_shipped_experiments_are_valid_and_name_their_measures():
     files = sorted((ROOT / "experiments").glob("*.yaml"))
     assert len(files) >= 10
     specs = {p.stem: load_spec(p) for p in files}
-    # Every validation target of MODEL_NOTES has a spec; targets 1-5 and 7 feed sim.validation.
+    # Every validation target of MODEL_NOTES has a spec; targets 1-5 and 7 feed
+    # sim.studies.validation.
     measures = {"validation_quadrants": "quadrants", "validation_segments": "segments",
                 "validation_churn_by_satisfaction": "churn_by_satisfaction",
                 "validation_manager_share": "manager_share",
@@ -128,7 +129,7 @@ def test_shipped_experiments_are_valid_and_name_their_measures():
                 "validation_programme_erosion": "programme_erosion"}
     for name, outcome in measures.items():
         assert outcome in specs[name].outcomes
-        assert "sim.validation" in OUTCOMES[outcome].doc
+        assert "sim.studies.validation" in OUTCOMES[outcome].doc
     assert "revenue_growth" in specs["validation_growth"].outcomes
     assert set(specs["validation_overload"].arm_names) == {"baseline", "overload"}
     sobol = specs["sobol_coaching_vs_hr"]

@@ -16,10 +16,15 @@ import pytest
 import solara
 from typer.testing import CliRunner
 
-from sim import LoyaltyModel, app, ui_assets, ui_charts, ui_model
+from sim import LoyaltyModel
 from sim.cli import app as cli_app
-from sim.parameters import PARAMETER_NAMES, Parameters, check_value, parameter_fields
-from sim.ui_model import (
+from sim.model.parameters import PARAMETER_NAMES, Parameters, check_value, parameter_fields
+from sim.ui import app
+from sim.ui import assets as ui_assets
+from sim.ui import charts as ui_charts
+from sim.ui import workshop as ui_model
+from sim.ui.vega import VegaView
+from sim.ui.workshop import (
     CONTROLS,
     DEFAULT_SEED,
     MODEL_DEFAULTS,
@@ -30,7 +35,6 @@ from sim.ui_model import (
     parse_seed,
     preset_problems,
 )
-from sim.ui_vega import VegaView
 
 FIELDS = {f.name: f for f in parameter_fields()}
 SLIDERS = [c for c in CONTROLS if c.kind in ("SliderInt", "SliderFloat")]

@@ -1,4 +1,4 @@
-"""`loyalty-sim ui`: serve the workshop view (sim/app.py) on this machine and print its address."""
+"""`loyalty-sim ui`: serve the workshop view (sim/ui/app.py) here and print its address."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
-from sim.ui_model import RENDER_INTERVAL_ENV, SCENARIOS_ENV
+from sim.ui.workshop import RENDER_INTERVAL_ENV, SCENARIOS_ENV
 
-APP_PATH = Path(__file__).resolve().parent / "app.py"
+APP_PATH = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 
 
 def _fail(message: str) -> None:
@@ -37,7 +37,7 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def server_command(host: str, port: int) -> list[str]:
-    """The command that serves the view (what `solara run sim/app.py` does)."""
+    """The command that serves the view (what `solara run sim/ui/app.py` does)."""
     return [sys.executable, "-m", "solara", "run", str(APP_PATH), "--host", host,
             "--port", str(port), "--production", "--no-open", "--log-level", "warning"]
 
@@ -79,7 +79,7 @@ def ui(
               "files)")
     if not _port_free(host, port):
         _fail(f"port {port} on {host} is in use: choose another with --port")
-    from sim.ui_assets import WebAssetsError, ensure_web_assets
+    from sim.ui.assets import WebAssetsError, ensure_web_assets
 
     try:
         ensure_web_assets(echo=lambda line: typer.echo(line, err=True))

@@ -27,10 +27,10 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from sim import specfile
-from sim.provenance import git_state, package_versions
-from sim.runner import CTRL_C, RunInterrupted, default_workers, run_jobs
-from sim.scenario import SHIPPED_DIR, Overrides, Scenario, given, json_schema, load_scenario
+from sim.studies import specfile
+from sim.studies.provenance import git_state, package_versions
+from sim.studies.runner import CTRL_C, RunInterrupted, default_workers, run_jobs
+from sim.studies.scenario import SHIPPED_DIR, Overrides, Scenario, given, json_schema, load_scenario
 
 # Typer ships its own copy of click; its UsageError is the base of BadParameter.
 _UsageError = typer.BadParameter.__mro__[1]
@@ -146,7 +146,7 @@ def run_scenario(scenario: Scenario, source: Path, out: Path, *, workers: int,
         stores.to_parquet(tmp / "stores.parquet", index=False)
         shutil.rmtree(tmp / "runs")
 
-        from sim import report
+        from sim.studies import report
 
         metrics = report.replication_metrics(timeseries)
         finished_arms = [a for a in arms if a in set(metrics["arm"])]
@@ -216,7 +216,7 @@ def _write_scenario(path: Path, scenario: Scenario, source: Path) -> None:
 
 
 def _timeline(scenario: Scenario) -> Any:
-    from sim.report import Timeline
+    from sim.studies.report import Timeline
 
     policy, crises = set(), set()
     for event in scenario.events:
@@ -261,7 +261,7 @@ def _event_text(event: dict) -> str:
 
 
 def _chain_text(scenario: Scenario) -> str:
-    from sim.parameters import Parameters
+    from sim.model.parameters import Parameters
 
     p = Parameters(**scenario.arm_parameters(scenario.baseline_arm))
     return (f"{p.n_stores} stores, about {p.employees_per_store} staff and "
@@ -333,7 +333,7 @@ def _print_table(outcome: RunOutcome, scenario: Scenario) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from sim import report
+    from sim.studies import report
 
     console = Console(width=None if sys.stdout.isatty() else 200)
     header, rows = report.table_rows(outcome.summary, outcome.arms, outcome.baseline,
@@ -455,7 +455,7 @@ def list_scenarios(
     from rich.markup import escape
     from rich.table import Table
 
-    from sim.scenario import shipped_scenarios
+    from sim.studies.scenario import shipped_scenarios
 
     if not folder.is_dir():
         raise _fail(f"--folder {folder}: no such folder; allowed: a folder of scenario files")

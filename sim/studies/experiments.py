@@ -2,14 +2,15 @@
 
 `OUTCOMES` lists every scalar a sweep spec can ask for. Each outcome is computed in the worker
 from the finished run, so only a few numbers travel back. The scenario metrics (total revenue,
-profit, churn, turnover, final engagement, policy cost) are `sim.report`'s definitions; the
-validation outcomes (quadrants, segments, ...) call `sim.validation`'s measures on the one
+profit, churn, turnover, final engagement, policy cost) are `sim.studies.report`'s definitions; the
+validation outcomes (quadrants, segments, ...) call `sim.studies.validation`'s measures on the one
 chain of the run, so a spec in `experiments/` feeds the same measure as `validation_table`.
 
-Targets 6 and 8 are not in `sim.validation`: `growth_by_engagement` (target 6: high-engagement
-chains grow revenue about 2.5x as much as low-engagement ones) and `overload_erosion` (target 8:
-a temporary overload leaves the service standard lower after staffing is restored) measure
-them on sweep results; `extra_targets_table` sets them beside their published claims.
+Targets 6 and 8 are not in `sim.studies.validation`: `growth_by_engagement` (target 6:
+high-engagement chains grow revenue about 2.5x as much as low-engagement ones) and
+`overload_erosion` (target 8: a temporary overload leaves the service standard lower after
+staffing is restored) measure them on sweep results; `extra_targets_table` sets them beside
+their published claims.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from sim.model import MODEL_REPORTERS
-from sim.runner import Job
+from sim.studies.runner import Job
 
 if TYPE_CHECKING:
-    from sim.stats import Estimate
+    from sim.studies.stats import Estimate
 
 SNAPSHOT_WEEKS = 52  # customers are photographed this long before the end (as validation does)
 YEAR = 52
@@ -39,7 +40,7 @@ SERIES_NAMES = tuple(name for name in MODEL_REPORTERS if name != "week")
 
 class RunRecord:
     """A job and, computed on first use, what its outcomes read: the finished model (its
-    weekly frame and scenario metrics) and sim.validation's Run (store table of the last
+    weekly frame and scenario metrics) and sim.studies.validation's Run (store table of the last
     year, segment shares and, when asked, the customers' snapshot a year before the end)."""
 
     def __init__(self, job: Job, snapshot: bool = False):
@@ -48,8 +49,8 @@ class RunRecord:
 
     @cached_property
     def model(self) -> Any:
-        from sim import validation
         from sim.model import LoyaltyModel
+        from sim.studies import validation
 
         job = self.job
         model = LoyaltyModel(rng=job.seed, events=list(job.events), **job.params)
@@ -65,15 +66,15 @@ class RunRecord:
 
     @cached_property
     def metrics(self) -> dict[str, float]:
-        """The scenario metrics of sim.report for this run."""
-        from sim.report import replication_metrics
+        """The scenario metrics of sim.studies.report for this run."""
+        from sim.studies.report import replication_metrics
 
         frame = self.frame.assign(arm=self.job.label, replication=0, seed=self.job.seed)
         return replication_metrics(frame).iloc[0].to_dict()
 
     @cached_property
     def validation_run(self) -> Any:
-        from sim import validation
+        from sim.studies import validation
 
         model = self.model
         if self._snapshot:
@@ -96,7 +97,7 @@ class Outcome:
     doc: str
     measure: Callable[[RunRecord], dict[str, float]]
     # Needs the customers' snapshot a year before the end (taken during the run's one
-    # simulation, sim.validation.observe).
+    # simulation, sim.studies.validation.observe).
     snapshot: bool = False
     own_arms: bool = False  # runs its own arms (ignores the spec's compare and events)
     min_weeks: int = 1
@@ -120,7 +121,7 @@ def _revenue_growth(rec: RunRecord) -> dict[str, float]:
 
 
 def _validation(columns: tuple[str, ...], compute: Callable[[RunRecord], dict]) -> Callable:
-    """A sim.validation measure on this run's single chain. A group that is empty in this
+    """A sim.studies.validation measure on this run's single chain. A group that is empty in this
     chain (e.g. no store with both engagements below the median) leaves the measure
     undefined: nan, not an error."""
     def measure(rec: RunRecord) -> dict[str, float]:
@@ -135,16 +136,16 @@ def _validation(columns: tuple[str, ...], compute: Callable[[RunRecord], dict]) 
 
 
 def _pooled(measure_name: str) -> Callable[[RunRecord], dict]:
-    """Apply a sim.validation target measure (which pools runs) to this one run."""
+    """Apply a sim.studies.validation target measure (which pools runs) to this one run."""
     def compute(rec: RunRecord) -> dict:
-        from sim import validation
+        from sim.studies import validation
 
         return getattr(validation, measure_name)([rec.validation_run])
     return compute
 
 
 def _programme_erosion(rec: RunRecord) -> dict:
-    from sim.validation import measure_programme_erosion
+    from sim.studies.validation import measure_programme_erosion
 
     return measure_programme_erosion([rec.job.seed], rec.job.weeks, **rec.job.params)
 
@@ -183,41 +184,42 @@ _OUTCOME_LIST = (
     _validation_outcome(
         "quadrants", {"quadrant_one_above": "x", "quadrant_both_above": "x"},
         "target 1: performance of stores with one / both engagements above the median vs "
-        "both below (sim.validation.measure_quadrants)", _pooled("measure_quadrants"),
+        "both below (sim.studies.validation.measure_quadrants)", _pooled("measure_quadrants"),
         min_weeks=YEAR),
     _validation_outcome(
         "segments", {"fully_engaged_share": "share", "actively_disengaged_share": "share",
                      "engaged_to_disengaged_ratio": "x", "world_class_ratio": "x"},
-        "target 2: customer segments (sim.validation.measure_segments)",
+        "target 2: customer segments (sim.studies.validation.measure_segments)",
         _pooled("measure_segments"), min_weeks=YEAR),
     _validation_outcome(
         "segment_revenue", {"fully_engaged_revenue": "relative",
                             "actively_disengaged_revenue": "relative"},
         "target 2: revenue by customer segment over the last year "
-        "(sim.validation.measure_segment_revenue)", _pooled("measure_segment_revenue"),
+        "(sim.studies.validation.measure_segment_revenue)", _pooled("measure_segment_revenue"),
         snapshot=True, min_weeks=SNAPSHOT_WEEKS + 1),
     _validation_outcome(
         "churn_by_satisfaction", {"emotional_vs_rational_churn": "relative",
                                   "rational_vs_dissatisfied_churn": "relative"},
         "target 3: churn over the last year by satisfaction type "
-        "(sim.validation.measure_churn_by_satisfaction)", _pooled("measure_churn_by_satisfaction"),
+        "(sim.studies.validation.measure_churn_by_satisfaction)",
+        _pooled("measure_churn_by_satisfaction"),
         snapshot=True, min_weeks=SNAPSHOT_WEEKS + 1),
     _validation_outcome(
         "manager_share", {"manager_variance_share": "share"}, "target 4: share of the "
         "variance in store engagement due to the supervisor "
-        "(sim.validation.measure_manager_share)", _pooled("measure_manager_share"),
+        "(sim.studies.validation.measure_manager_share)", _pooled("measure_manager_share"),
         min_weeks=YEAR),
     _validation_outcome(
         "quartiles", {"quartile_turnover": "relative", "quartile_customer_rating": "relative",
                       "quartile_profitability": "relative",
                       "engagement_customer_correlation": "r"},
-        "target 5: top vs bottom quartile of stores (sim.validation.measure_quartiles)",
+        "target 5: top vs bottom quartile of stores (sim.studies.validation.measure_quartiles)",
         _pooled("measure_quartiles"), min_weeks=YEAR),
     _validation_outcome(
         "programme_erosion", {"customer_only_erosion": "share of peak",
                               "both_persistence": "share of peak"},
         "target 7: runs baseline, customer-only and both programmes from week 26 "
-        "(sim.validation.measure_programme_erosion)", _programme_erosion, own_arms=True,
+        "(sim.studies.validation.measure_programme_erosion)", _programme_erosion, own_arms=True,
         min_weeks=2 * YEAR),
 )
 OUTCOMES: dict[str, Outcome] = {o.name: o for o in _OUTCOME_LIST}
@@ -263,7 +265,7 @@ def growth_by_engagement(runs: pd.DataFrame, *, by: str = "employee_engagement_m
     """Revenue growth of the chains in the top `share` by employee engagement vs the bottom
     `share`, their ratio and a 95% percentile-bootstrap interval of the ratio (chains resampled
     within each group). The ratio is nan when the low group's growth is not positive."""
-    from sim.stats import mean_ci
+    from sim.studies.stats import mean_ci
 
     data = runs[[by, outcome]].dropna()
     k = max(2, int(round(share * len(data))))
@@ -290,7 +292,7 @@ def overload_erosion(runs: pd.DataFrame, *, arm: str = "overload", baseline: str
     """Target 8: relative change of `outcome` after a temporary overload, paired on the seed
     (same design point and replication) with the baseline arm: mean of (overload / baseline
     - 1) with its 95% t interval."""
-    from sim.stats import mean_ci
+    from sim.studies.stats import mean_ci
 
     keys = ["point", "replication"]
     a = runs.loc[runs["arm"] == arm, [*keys, outcome]]
@@ -310,7 +312,7 @@ OVERLOAD_BAND = (-1.0, -0.01)
 def extra_targets_table(growth: GrowthComparison | None = None,
                         overload: Estimate | None = None,
                         overload_quality: Estimate | None = None) -> pd.DataFrame:
-    """Targets 6 and 8 in the columns of sim.validation.validation_table (CIs: 95%,
+    """Targets 6 and 8 in the columns of sim.studies.validation.validation_table (CIs: 95%,
     percentile bootstrap for the growth ratio, t interval over seeds for the overload)."""
     rows = []
     if growth is not None:

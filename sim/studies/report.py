@@ -32,7 +32,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from sim.model import COST_ITEMS  # noqa: E402
-from sim.stats import Estimate, mean_ci, mean_ci_rows, paired_difference_ci  # noqa: E402
+from sim.studies.stats import Estimate, mean_ci, mean_ci_rows, paired_difference_ci  # noqa: E402
 
 POLICY_COST_ITEMS = tuple(item for item in COST_ITEMS if item in (
     "coaching", "hr_programmes", "customer_programme", "recognition", "layoffs"))

@@ -6,7 +6,7 @@ that reach only the package registries (CI, a locked-down workshop laptop) canno
 once per virtual environment. The package list is read from Solara's own templates, so a Solara
 upgrade brings its new versions along.
 
-Run ``python -m sim.ui_assets`` to fetch them ahead of a workshop.
+Run ``python -m sim.ui.assets`` to fetch them ahead of a workshop.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from sim import specfile
-from sim.events import FIXED_AT_SETUP, parse_event
-from sim.parameters import Parameters, describe_allowed, parameter_fields
-from sim.runner import Job
+from sim.model.events import FIXED_AT_SETUP, parse_event
+from sim.model.parameters import Parameters, describe_allowed, parameter_fields
+from sim.studies import specfile
+from sim.studies.runner import Job
 
 MAX_HORIZON_WEEKS = 1040  # 20 years
 MAX_REPLICATIONS = 1000
@@ -29,14 +29,14 @@ MAX_ARMS = 20
 MAX_CUSTOMERS = 2_000_000
 MAX_STAFF = 200_000
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 @cache
 def parameter_model() -> type[BaseModel]:
-    """A pydantic model with every model parameter as an optional key (from sim.parameters)."""
+    """A pydantic model with every model parameter as an optional key (sim.model.parameters)."""
     fields: dict[str, Any] = {}
     for f in parameter_fields():
         meta = f.metadata
@@ -57,7 +57,7 @@ def parameter_model() -> type[BaseModel]:
     model = create_model(
         "ModelParameters", __config__=_STRICT,
         __doc__="Model parameters to set; any parameter left out keeps its default.", **fields)
-    # Read by sim.specfile for "unknown key" messages: 90 names are too many for one line.
+    # Read by sim.studies.specfile for "unknown key" messages: 90 names are too many for one line.
     model.spec_allowed_keys = ("the model's parameters (listed with units in docs/ODD.md and "
                                "by `loyalty-sim schema`)")
     return model
@@ -130,7 +130,7 @@ class EventSpec(BaseModel):
         return self
 
     def as_dict(self) -> dict[str, Any]:
-        """The dict form that `sim.events.parse_event` and `LoyaltyModel(events=...)` read."""
+        """The dict form that `sim.model.events.parse_event` and `LoyaltyModel(events=...)` read."""
         if self.set is not None:
             return {"week": self.week, "set": given(self.set)}
         if self.crisis is not None:
@@ -143,6 +143,9 @@ class Arm(BaseModel):
     """One policy to compare."""
 
     model_config = _STRICT
+    label: str | None = Field(default=None, max_length=80, description="A short plain-English "
+                              "name shown in reports and the browser view (default: the arm's "
+                              "name as words).")
     description: str = Field(default="", description="What this arm does, in plain words.")
     parameters: ParameterSet = Field(  # type: ignore[valid-type]
         default_factory=ParameterSet, description="Parameters this arm sets from week 0, on "
@@ -234,6 +237,12 @@ class Scenario(Study):
                         allowed=f"at most {limit:,} {what} (n_stores x {what}_per_store)")
         return self
 
+    def arm_label(self, arm: str) -> str:
+        """The arm's plain-English label: its `label`, or its name as words."""
+        from sim.studies.labels import humanize
+
+        return self.arms[arm].label or humanize(arm)
+
     @property
     def baseline_arm(self) -> str:
         return self.baseline if self.baseline is not None else next(iter(self.arms))
@@ -264,7 +273,8 @@ class Scenario(Study):
             "parameters": given(self.parameters),
             "events": [e.as_dict() for e in self.events], "arms": {}}
         for name, arm in self.arms.items():
-            data["arms"][name] = {"description": arm.description,
+            data["arms"][name] = {**({"label": arm.label} if arm.label else {}),
+                                  "description": arm.description,
                                   "parameters": given(arm.parameters),
                                   "events": [e.as_dict() for e in arm.events]}
         return data

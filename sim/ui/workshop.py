@@ -18,16 +18,16 @@ from typing import Any
 
 import mesa
 
-from sim.events import Crisis, Layoff, parse_event
 from sim.model import LoyaltyModel
-from sim.parameters import (
+from sim.model.events import Crisis, Layoff, parse_event
+from sim.model.parameters import (
     COACHING_TARGETS,
     SERVICE_POLICIES,
     STAFFING_RULES,
     Parameters,
     parameter_fields,
 )
-from sim.scenario import shipped_scenarios
+from sim.studies.scenario import shipped_scenarios
 
 DEFAULT_SEED = 42
 DEFAULT_HORIZON_WEEKS = 156
@@ -38,7 +38,7 @@ CRISIS_WEEKS = 12
 LAYOFF_DELAY_WEEKS = 4
 DEFAULT_CRISIS_SEVERITY = 0.6
 MODEL_DEFAULTS = "Model defaults"
-# Settings `loyalty-sim ui` hands to the server process (sim.app reads them).
+# Settings `loyalty-sim ui` hands to the server process (sim.ui.app reads them).
 SCENARIOS_ENV = "LOYALTY_SIM_SCENARIOS"
 RENDER_INTERVAL_ENV = "LOYALTY_SIM_RENDER_INTERVAL"
 # Above this many stores a redraw per week is more than the room needs; render every k weeks.
@@ -248,7 +248,7 @@ def scenarios_directory(directory: str | os.PathLike | None = None) -> Path:
         return Path(directory)
     if os.environ.get(SCENARIOS_ENV):
         return Path(os.environ[SCENARIOS_ENV])
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    return Path(__file__).resolve().parents[2] / "scenarios"
 
 
 _PRESET_CACHE: dict[tuple, tuple[dict[str, Preset], tuple[str, ...]]] = {}
@@ -283,8 +283,8 @@ def _presets_and_problems(directory) -> tuple[dict[str, Preset], tuple[str, ...]
     if key not in _PRESET_CACHE:
         presets = {MODEL_DEFAULTS: Preset(MODEL_DEFAULTS)}
         problems: list[str] = []
-        # The scenario files are read one way, by sim.scenario; a file it rejects is left out
-        # of the list with its one-line reason rather than stopping the workshop.
+        # The scenario files are read one way, by sim.studies.scenario; a file it rejects is left
+        # out of the list with its one-line reason rather than stopping the workshop.
         for _path, scenario in shipped_scenarios(folder):
             if isinstance(scenario, str):
                 problems.append(scenario)

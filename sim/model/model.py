@@ -16,11 +16,16 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import rules
-from sim.agents import Store, Supervisor
-from sim.events import Crisis, Event, Layoff, PolicyChange, parse_event
-from sim.parameters import PARAMETER_NAMES, Parameters, parameter_fields, unknown_parameter_message
-from sim.population import Population
+from sim.model import rules
+from sim.model.agents import Store, Supervisor
+from sim.model.events import Crisis, Event, Layoff, PolicyChange, parse_event
+from sim.model.parameters import (
+    PARAMETER_NAMES,
+    Parameters,
+    parameter_fields,
+    unknown_parameter_message,
+)
+from sim.model.population import Population
 
 F32 = np.float32
 
@@ -78,7 +83,7 @@ class LoyaltyModel(mesa.Model):
 
     Keyword arguments only; every parameter has a default (listed below with its unit and in
     docs/ODD.md). `rng` is an int seed; `events` is a list of timed policy changes, crises and
-    layoffs (`sim.events`).
+    layoffs (`sim.model.events`).
     """
 
     def __init__(self, *, rng: int | None = None, events: list | tuple = (), **parameters: Any):

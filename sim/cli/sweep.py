@@ -17,8 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
-from sim import specfile
-from sim.cli_scenarios import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, OneLineErrors
+from sim.cli.scenarios import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, OneLineErrors
+from sim.studies import specfile
 
 MAX_ROWS_SHOWN = 30
 
@@ -46,14 +46,14 @@ def sweep_command(
 ) -> None:
     """Run a parameter sweep (grid, Latin hypercube, Sobol or Morris design) and print its
     replication means or sensitivity indices."""
-    from sim.sweep import (
+    from sim.studies.sweep import (
         ClusterUnavailable,
         SweepFolderError,
         SweepInterrupted,
         default_folder,
         sweep,
     )
-    from sim.sweep_spec import load_spec
+    from sim.studies.sweep_spec import load_spec
 
     try:
         spec = load_spec(file)
@@ -98,7 +98,7 @@ def _count(n: int, what: str) -> str:
 def _report(runs: Any, folder: Path, before: int) -> None:
     from rich.console import Console
 
-    from sim import sensitivity
+    from sim.studies import sensitivity
 
     info = sensitivity.sweep_info(runs)
     console = Console(width=None if sys.stdout.isatty() else 160)
@@ -161,7 +161,7 @@ def _indices_table(indices: Any, target: str, outcome: str) -> Any:
         for _, r in indices.sort_values("ST", ascending=False).iterrows():
             table.add_row(r["factor"], _pm(r["S1"], r["S1_ci95"]), _pm(r["ST"], r["ST_ci95"]))
     else:
-        from sim.sensitivity import outcome_label, outcome_scale
+        from sim.studies.sensitivity import outcome_label, outcome_scale
 
         scale = outcome_scale(outcome)
         table.add_column(f"mu* per factor range, {outcome_label(outcome)}", justify="right")
@@ -175,8 +175,8 @@ def _indices_table(indices: Any, target: str, outcome: str) -> Any:
 def _means_table(summary: Any, info: Any) -> Any:
     from rich.table import Table
 
-    from sim.sensitivity import outcome_label, outcome_scale
-    from sim.sweep_spec import SINGLE_ARM
+    from sim.studies.sensitivity import outcome_label, outcome_scale
+    from sim.studies.sweep_spec import SINGLE_ARM
 
     factors = info.manifest["design"]["factors"]
     outcomes = info.manifest["columns"]

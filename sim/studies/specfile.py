@@ -1,6 +1,6 @@
 """Load a YAML spec file and validate it with pydantic, reporting any problem as ONE line.
 
-Used by scenario files (`sim.scenario`) and sweep specs. Every problem, whatever its cause
+Used by scenario files (`sim.studies.scenario`) and sweep specs. Every problem, whatever its cause
 (unreadable file, bad YAML, unknown key, wrong type, value out of range, a rule broken across
 keys), becomes a `SpecError` whose message reads
 

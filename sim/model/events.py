@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.parameters import check_value
+from sim.model.parameters import check_value
 
 # Size parameters fix the chain at set-up; changing them mid-run has no meaning.
 FIXED_AT_SETUP = frozenset({

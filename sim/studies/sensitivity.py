@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments import COLUMN_UNITS
-from sim.parameters import parameter_fields
-from sim.stats import mean_ci
-from sim.sweep import SweepInfo
-from sim.sweep_spec import SINGLE_ARM, unit_problem
+from sim.model.parameters import parameter_fields
+from sim.studies.experiments import COLUMN_UNITS
+from sim.studies.stats import mean_ci
+from sim.studies.sweep import SweepInfo
+from sim.studies.sweep_spec import SINGLE_ARM, unit_problem
 
 KEYS = ("point", "replication")
 _UNITS = {f.name: f.metadata["unit"] for f in parameter_fields()}

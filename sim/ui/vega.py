@@ -20,7 +20,7 @@ TEMPLATE = r"""
   </div>
 </template>
 <script>
-// A Vega-Lite chart for the workshop view (sim/ui_vega.py). Unlike solara's VegaLite widget it
+// A Vega-Lite chart for the workshop view (sim/ui/vega.py). Unlike solara's VegaLite widget it
 // redraws at once (no 100 ms debounce) and, when only the chart's data changed since the last
 // draw, swaps the data into the live view instead of compiling and embedding the chart again.
 module.exports = {

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import rules
-from sim.model import LoyaltyModel
+from sim.model import LoyaltyModel, rules
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ With `compare`, every design point runs each arm (e.g. coaching and HR programme
 
 Replication r of every design point and every arm uses the seed `seed + r` (common random
 numbers), so points and arms differ only by their parameters. Files are read and checked by
-`sim.specfile`: any problem is one line, FILE:LINE: key ...: problem; allowed ...
+`sim.studies.specfile`: any problem is one line, FILE:LINE: key ...: problem; allowed ...
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim import specfile
-from sim.experiments import OUTCOMES, SERIES_NAMES
-from sim.parameters import (
+from sim.model.parameters import (
     PARAMETER_NAMES,
     Parameters,
     check_value,
     describe_allowed,
     parameter_fields,
 )
-from sim.runner import Job
-from sim.scenario import (
+from sim.studies import specfile
+from sim.studies.experiments import OUTCOMES, SERIES_NAMES
+from sim.studies.runner import Job
+from sim.studies.scenario import (
     MAX_SEED,
     Arm,
     Study,
@@ -224,7 +224,7 @@ class SweepSpec(Study):
                                            "differences between two arms.")
     outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1,
                                 description="Scalar summaries each run reports (see "
-                                "sim.experiments.OUTCOMES).")
+                                "sim.studies.experiments.OUTCOMES).")
     series: list[str] = Field(default_factory=list, description="Weekly series to keep for "
                               "each run (columns of the model frame).")
 

@@ -1,8 +1,8 @@
 """Benchmark of the workshop view: how long a step with its redraw takes in a real browser.
 
-    python -m sim.ui_bench [--steps 15] [--stores 20]
+    python -m sim.ui.bench [--steps 15] [--stores 20]
 
-Serves sim/app.py on a free port, opens it in Debian's chromium (playwright), presses Step
+Serves sim/ui/app.py on a free port, opens it in Debian's chromium (playwright), presses Step
 `--steps` times and reports, for each, the time from the click to the last change of the charts
 (the page is then quiet for 300 ms). Needs playwright (the dev extra) and /usr/bin/chromium.
 """
@@ -16,8 +16,8 @@ import subprocess
 import time
 import urllib.request
 
-from sim.cli_ui import server_command, server_environment
-from sim.ui_assets import ensure_web_assets
+from sim.cli.ui import server_command, server_environment
+from sim.ui.assets import ensure_web_assets
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

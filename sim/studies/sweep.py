@@ -48,11 +48,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from sim.experiments import measure_run, outcome_columns
-from sim.parameters import parameter_fields
-from sim.provenance import git_state, package_versions
-from sim.runner import RunInterrupted, default_workers, run_jobs
-from sim.sweep_spec import DesignPoints, PlannedRun, SweepSpec, as_spec
+from sim.model.parameters import parameter_fields
+from sim.studies.experiments import measure_run, outcome_columns
+from sim.studies.provenance import git_state, package_versions
+from sim.studies.runner import RunInterrupted, default_workers, run_jobs
+from sim.studies.sweep_spec import DesignPoints, PlannedRun, SweepSpec, as_spec
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -135,7 +135,7 @@ def sweep(spec: SweepSpec | dict | str | Path, executor: Any = None, *,
         One row per run (see `load_sweep`).
 
     Raises:
-        sim.specfile.SpecError: the spec is not valid (one-line message).
+        sim.studies.specfile.SpecError: the spec is not valid (one-line message).
         SweepFolderError: `out` holds another sweep.
         ClusterUnavailable: no scheduler at the given address.
         SweepInterrupted: the sweep stopped early (what finished is kept).
@@ -449,7 +449,7 @@ def load_sweep(folder: str | Path, *, series: bool = False) -> pd.DataFrame:
 
     Columns: run, point (design point), arm, replication, seed, one column per factor (the
     design point's value; a factor limited to some arms is applied only in those), one per
-    outcome (units in sim.experiments.COLUMN_UNITS), and seconds (worker time of the run).
+    outcome (units in sim.studies.experiments.COLUMN_UNITS), and seconds (worker time of the run).
     With `series=True`: the weekly series instead, one row per run and week.
     `frame.attrs["sweep"]` is a SweepInfo (folder, manifest, spec, design).
     """

@@ -2,7 +2,8 @@
 
 The weekly rules run on the model's store-level arrays (one row per store), so these agents are
 light views: each property reads the row of its store. Employees and customers are vectorised
-populations (see `sim.population`), not Mesa agents, so that chains of a million customers run.
+populations (see `sim.model.population`), not Mesa agents, so that chains of a million
+customers run.
 """
 
 from __future__ import annotations

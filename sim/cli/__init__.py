@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import typer
 
-from sim import cli_scenarios, cli_sweep, cli_ui
+from sim.cli import scenarios as cli_scenarios
+from sim.cli import sweep as cli_sweep
+from sim.cli import ui as cli_ui
 
 app = typer.Typer(
     name="loyalty-sim",

@@ -1,4 +1,4 @@
-"""The workshop view: `solara run sim/app.py` (or `loyalty-sim ui`).
+"""The workshop view: `solara run sim/ui/app.py` (or `loyalty-sim ui`).
 
 Two pages, each a Mesa SolaraViz with its own Play / Step / Reset and seed box:
 - Store view ("/"): the levers in the sidebar, a preset selector that loads an arm of any
@@ -20,9 +20,10 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim import ui_charts
-from sim.ui_assets import WebAssetsError, ensure_web_assets
-from sim.ui_model import (
+from sim.ui import charts as ui_charts
+from sim.ui.assets import WebAssetsError, ensure_web_assets
+from sim.ui.vega import VegaChart
+from sim.ui.workshop import (
     MODEL_DEFAULTS,
     RENDER_INTERVAL_ENV,
     ArmsComparison,
@@ -36,7 +37,6 @@ from sim.ui_model import (
     preset_problems,
     recommended_render_interval,
 )
-from sim.ui_vega import VegaChart
 
 TITLE = "Loyalty simulation"
 EXPLANATION_WIDTH = "210px"
@@ -103,7 +103,7 @@ def _rich(text: str) -> str:
     """Our explanations' light mark-up (**bold**, `code`) as HTML.
 
     solara.Markdown would load Mermaid and KaTeX into the page for every text block; plain HTML
-    keeps the page light and its assets few (see sim.ui_assets).
+    keeps the page light and its assets few (see sim.ui.assets).
     """
     escaped = html.escape(text)
     escaped = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
@@ -434,7 +434,7 @@ def _served_by_solara_run() -> bool:
 
 
 if _served_by_solara_run():
-    # `solara run sim/app.py` directly: make sure the page's web assets are there (no-op after
+    # `solara run sim/ui/app.py` directly: make sure the page's web assets are there (no-op after
     # the first time; `loyalty-sim ui` has done it already).
     try:
         ensure_web_assets(echo=print)

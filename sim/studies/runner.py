@@ -88,7 +88,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     # a fork server started once with the model imported is safe and nearly as fast.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.runner", "sim.model"])
+        ctx.set_forkserver_preload(["sim.studies.runner", "sim.model"])
         return ctx
     return multiprocessing.get_context("spawn")
 

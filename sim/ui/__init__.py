@@ -1,0 +1,1 @@
+"""The Solara browser view for workshops (`loyalty-sim ui`)."""
