@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sim.model.events import FIXED_AT_SETUP, parse_event
 from sim.model.parameters import Parameters, describe_allowed, parameter_fields
 from sim.studies import specfile
+from sim.studies.labels import QUESTION_METRICS
 from sim.studies.runner import Job
 
 MAX_HORIZON_WEEKS = 1040  # 20 years
@@ -154,6 +155,47 @@ class Arm(BaseModel):
                                     "events, after the scenario's own events.")
 
 
+QUESTION_KINDS = ("arms", "contrast", "combined")
+
+
+class Question(BaseModel):
+    """A sub-question of the scenario's question, and the comparison that answers it."""
+
+    model_config = _STRICT
+    text: str = Field(min_length=1, max_length=300, description="The sub-question, in one "
+                      "sentence.")
+    arms: list[str] | None = Field(default=None, min_length=1, description="Arms each "
+                                   "compared with the baseline.")
+    contrast: list[str] | None = Field(default=None, min_length=2, max_length=2, description=
+                                       "Two arms: the first minus the second, paired by seed.")
+    combined: str | None = Field(default=None, description="An arm doing two policies at "
+                                 "once; with `parts`, answered by the interaction: combined - "
+                                 "(part 1 + part 2 - baseline).")
+    parts: list[str] | None = Field(default=None, min_length=2, max_length=2, description=
+                                    "The two arms that each do one of `combined`'s policies.")
+    metrics: list[Literal[QUESTION_METRICS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["profit"], min_length=1, description="Outcomes the answer "
+        "gives: " + ", ".join(QUESTION_METRICS) + " (default: profit).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Question:
+        kinds = [k for k in QUESTION_KINDS if getattr(self, k) is not None]
+        allowed = "'text' and exactly one of 'arms', 'contrast', 'combined' (with 'parts')"
+        if len(kinds) != 1:
+            problem = ("the question says no comparison" if not kinds
+                       else "the question mixes " + " and ".join(f"'{k}'" for k in kinds))
+            raise specfile.SpecValueError(problem, allowed=allowed)
+        if (self.combined is None) != (self.parts is None):
+            raise specfile.SpecValueError("'combined' and 'parts' go together",
+                                          allowed=allowed)
+        return self
+
+    def arm_names(self) -> list[str]:
+        """Every arm the answer reads (the baseline aside)."""
+        return [*(self.arms or []), *(self.contrast or []),
+                *([self.combined] if self.combined else []), *(self.parts or [])]
+
+
 class Study(BaseModel):
     """What scenario files and sweep specs share: names, horizon, replications, seeds and the
     parameters and events common to every run."""
@@ -205,9 +247,21 @@ class Scenario(Study):
                                                     f"{MAX_ARMS} arms, each name: "
                                                     "{description, parameters, events}"})
 
+    questions: list[Question] = Field(default_factory=list, max_length=10, description=
+                                      "Optional sub-questions of `question`, each with the "
+                                      "comparison of arms that answers it; the report's "
+                                      "summary answers each.")
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         names = list(self.arms)
+        for i, q in enumerate(self.questions):
+            for arm in q.arm_names():
+                if arm not in self.arms:
+                    raise specfile.SpecValueError(
+                        f"no arm is called {specfile.show_value(arm)}", key=("questions", i),
+                        allowed="one of " + ", ".join(f"'{n}'" for n in names),
+                        choices=names, value=arm)
         for name in names:
             if not name or len(name) > 64 or any(c in name for c in "/\\\0\n"):
                 raise specfile.SpecValueError(
@@ -272,6 +326,8 @@ class Scenario(Study):
             "seed": self.seed, "baseline": self.baseline_arm,
             "parameters": given(self.parameters),
             "events": [e.as_dict() for e in self.events], "arms": {}}
+        if self.questions:
+            data["questions"] = [q.model_dump(exclude_none=True) for q in self.questions]
         for name, arm in self.arms.items():
             data["arms"][name] = {**({"label": arm.label} if arm.label else {}),
                                   "description": arm.description,
