@@ -968,7 +968,7 @@ def differences_figure(summary: pd.DataFrame, arms: Sequence[str], baseline: str
             ax.invert_yaxis()
             better = {True: "higher is better", False: "lower is better"}.get(
                 m.higher_is_better, "")
-            ax.set_title(_title(f"{m.label} ({better})" if better else m.label, 34),
+            ax.set_title(_title(f"{m.label} ({better})" if better else m.label, 26),
                          fontsize=10)
             ax.set_xlabel(f"difference ({m.diff_unit})")
         fig.suptitle(_title(plot_text(f"Difference from {labels.get(baseline, baseline)}, "
