@@ -1,9 +1,10 @@
 """Terminal tables of `loyalty-sim run` and `loyalty-sim sweep` (rich).
 
-Tables fit the terminal: when every column fits (wide terminals, from about 120 columns for
-a scenario), one table; otherwise the same rows in stacked tables, each with the row labels
-and as many measures as fit, so no cell is cut and no word is broken. Clear differences (the
-95% interval excludes zero) are bold with an arrow, and green or red where colour shows.
+Tables fit the terminal: when every column fits (a scenario's comparison needs about 170
+columns), one table; otherwise the same rows in stacked tables, each repeating the row labels
+with as many measures as fit (two at 80 columns), so no cell is cut and no word is broken.
+Clear differences (the 95% interval excludes zero) are bold with an arrow, and green or red
+where colour shows.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from rich.text import Text
 
 from sim.studies.labels import METRIC_BY_NAME, Metric, humanize
 
-WIDE = 120  # below this many columns, scenario tables are stacked
 MAX_ROWS_SHOWN = 30  # design points shown in a sweep's table (all are in summary.csv)
 _PAD = 3  # a column's padding and its border
 
@@ -78,10 +78,10 @@ def fit_tables(title: str, key_headers: list[str], value_headers: list[str],
                       caption=escape(caption) if n == len(chunks) - 1 and caption else None,
                       caption_justify="left")
         for h, w in zip(key_headers, keys, strict=True):
-            table.add_column(escape(h), min_width=min(w, 40), overflow="fold")
+            table.add_column(escape(h), width=min(w, 40), overflow="fold")
         for i in chunk:
-            table.add_column(escape(value_headers[i]), justify="right", no_wrap=False,
-                             min_width=values[i])
+            # A fixed width: headers wrap between words, values never wrap.
+            table.add_column(escape(value_headers[i]), justify="right", width=values[i])
         for r in rows:
             labels = [Text(k, style="dim" if r.dim else "") for k in r.keys]
             table.add_row(*labels, *[_styled(r.cells[i], r.dim) for i in chunk])
@@ -101,9 +101,6 @@ def comparison_tables(summary: Any, arms: Sequence[str], baseline: str,
     caption = ("mean ± 95% CI half-width over replications; 'vs baseline': paired difference "
                "(same seeds) ± 95% CI, churn and turnover in percentage points (pp); bold ▲/▼: "
                "the interval excludes zero (green better, red worse)")
-    if width < WIDE:
-        # Stacked: never one very wide table on a narrow terminal.
-        width = min(width, WIDE - 1)
     return fit_tables(title, ["Policy"], headers, rows, width, caption)
 
 

@@ -405,7 +405,8 @@ def _join(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _heads_words(metrics: pd.DataFrame, m: Metric, pair: tuple[str, str]) -> str:
+def _heads_words(metrics: pd.DataFrame, m: Metric, pair: tuple[str, str],
+                 short: bool = False) -> str:
     """'about 24 more staff engaged and 9 fewer actively disengaged' for an engagement
     change: the score made concrete as people moved between segments."""
     if m.name not in _HEADS:
@@ -421,7 +422,8 @@ def _heads_words(metrics: pd.DataFrame, m: Metric, pair: tuple[str, str]) -> str
         k = round(abs(n))
         return f"{k:,} {'more' if n > 0 else 'fewer'} {what}" if k else ""
 
-    said = _join([part(gained.mean, f"{who} {top}"), part(lost.mean, "actively disengaged")])
+    said = _join([part(gained.mean, f"{who} {top}"),
+                  "" if short else part(lost.mean, "actively disengaged")])
     return f"about {said}" if said else ""
 
 
@@ -447,7 +449,7 @@ def _measures(metrics: pd.DataFrame, q_metrics: Sequence[str], pair: tuple[str, 
         m = METRIC_BY_NAME[name]
         est = contrast(metrics, *pair, name)
         parts.append((m, est))
-        heads = _heads_words(metrics, m, pair)
+        heads = _heads_words(metrics, m, pair, short=True)
         text = f"{m.words} {estimate_words(m, est)}"
         texts.append(text[:-1] + f"; {heads})" if heads and text.endswith(")") else text)
     reps = max((e.n for _, e in parts), default=0)
