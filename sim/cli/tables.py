@@ -63,6 +63,9 @@ def fit_tables(title: str, key_headers: list[str], value_headers: list[str],
     values = [_width([("▲ " + r.cells[i].text) if r.cells[i].clear else r.cells[i].text
                       for r in rows], h) for i, h in enumerate(value_headers)]
     room = width - 1 - sum(k + _PAD for k in keys)
+    full = [max(v, len(h)) for v, h in zip(values, value_headers, strict=True)]
+    if sum(w + _PAD for w in full) <= room:
+        values = full  # everything fits on one table: headers on one line
     chunks: list[list[int]] = [[]]
     used = 0
     for i, w in enumerate(values):
@@ -218,8 +221,9 @@ def indices_table(indices: Any, target: str, outcome: str) -> Table:
     from sim.studies import report
 
     sobol = "S1" in indices.columns
-    _, header, scale = _outcome(outcome)
-    table = Table(title=escape(f"{'Sobol' if sobol else 'Morris'} indices of {header} "
+    m, header, scale = _outcome(outcome)
+    name = m.label if m is not None else header
+    table = Table(title=escape(f"{'Sobol' if sobol else 'Morris'} indices of {name} "
                                f"({humanize(target)}) over {indices.attrs['points']:,} design "
                                "points"), title_justify="left",
                   caption="± 95% bootstrap CI half-width", caption_justify="left")
@@ -237,7 +241,7 @@ def indices_table(indices: Any, target: str, outcome: str) -> Table:
             table.add_row(escape(_factor_header(r["factor"])), pm(r["S1"], r["S1_ci95"]),
                           pm(r["ST"], r["ST_ci95"]))
     else:
-        table.add_column("mu* per factor range", justify="right")
+        table.add_column(f"mu* per factor range, {header}", justify="right")
         table.add_column("sigma", justify="right")
         for _, r in indices.sort_values("mu_star", ascending=False).iterrows():
             table.add_row(escape(_factor_header(r["factor"])),
