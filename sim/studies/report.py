@@ -331,7 +331,8 @@ def markdown_table(summary: pd.DataFrame, arms: Sequence[str], baseline: str,
                    labels: dict[str, str]) -> tuple[str, list[list[str]]]:
     """The comparison table in Markdown (clear differences in bold with an arrow) and the
     style of each body cell ('good', 'bad' or '') for the HTML version."""
-    header = table_header()
+    # A non-breaking hyphen: a narrow column must not split "0-1".
+    header = [h.replace("0-1", "0\u20111") for h in table_header()]
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     styles = []
@@ -474,9 +475,19 @@ def default_questions(scenario: Scenario, arms: Sequence[str]) -> list[Question]
                      metrics=["profit", "customer_churn_pct", "employee_engagement"])]
 
 
+def _named(scenario: Scenario, arm: str) -> str:
+    """An arm's label inside a sentence: quoted when it holds a comma."""
+    text = scenario.arm_label(arm)
+    return f"“{text}”" if "," in text else text
+
+
 def answer(question: Question, scenario: Scenario, metrics: pd.DataFrame) -> Answer:
     """The answer to one sub-question, computed from the runs (either direction)."""
-    label, base = scenario.arm_label, scenario.baseline_arm
+    base = scenario.baseline_arm
+
+    def label(arm: str) -> str:
+        return _named(scenario, arm)
+
     finished = set(metrics["arm"])
     missing = [a for a in [*question.arm_names(), base] if a not in finished]
     if missing:
@@ -530,8 +541,8 @@ def best_arm(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> 
     order = means.sort_values(ascending=False).index.tolist()
     best, second = order[0], order[1]
     d = contrast(metrics, best, second, "profit")
-    text = (f"Most profitable: {scenario.arm_label(best)}, ahead of the next best, "
-            f"{scenario.arm_label(second)}, by {estimate_words(METRIC_BY_NAME['profit'], d)}")
+    text = (f"Most profitable: {_named(scenario, best)}, ahead of the next best, "
+            f"{_named(scenario, second)}, by {estimate_words(METRIC_BY_NAME['profit'], d)}")
     if not math.isfinite(d.low):
         return text + "."
     if d.excludes_zero():
@@ -554,10 +565,13 @@ def executive_summary(scenario: Scenario, metrics: pd.DataFrame,
 
 # ------------------------------------------------------------------------------- evidence
 def layoff_warning(scenario: Scenario, arm: str) -> str:
-    """A warning when an arm lays staff off and also invests in something else: its profit
-    change then mixes wage savings with the investment's effect."""
-    events = scenario.arm_events(arm)
-    if not any("layoff" in e for e in events):
+    """A warning when an arm lays staff off (unlike the baseline) and also invests in something
+    else: its profit change then mixes wage savings with the investment's effect."""
+    def layoffs(name: str) -> list[dict]:
+        return [e for e in scenario.arm_events(name) if "layoff" in e]
+
+    # Layoffs the baseline makes as well cancel out of the comparison.
+    if not layoffs(arm) or layoffs(arm) == layoffs(scenario.baseline_arm):
         return ""
     own = dict(_given(scenario.arms[arm].parameters))
     for e in scenario.arms[arm].events:
@@ -1076,7 +1090,7 @@ def write_report(folder: Path, *, scenario: Scenario, metrics: pd.DataFrame,
               "year as a share of the average customer base; turnover is voluntary quits per "
               "year as a share of the average headcount; engagement is the chain's mean score "
               "in the last week; policy spend is the spend on "
-              f"{_join([words(i) for i in POLICY_COST_ITEMS])} (severance); the "
+              f"{_join([_SPEND_WORDS.get(i, words(i)) for i in POLICY_COST_ITEMS])}; the "
               "return is the extra profit per extra dollar of policy spend (profit already "
               "pays for the policy, so 0 means it paid for itself exactly, −1 that it bought "
               "nothing), given only where an arm spends more than the baseline and savings "
@@ -1104,10 +1118,12 @@ def write_report(folder: Path, *, scenario: Scenario, metrics: pd.DataFrame,
         render_html(text, scenario.question, folder, figures, styles), encoding="utf-8")
 
 
+_SPEND_WORDS = {"layoffs": "severance for layoffs"}
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto;
        padding: 0 1em; line-height: 1.45; color: #222; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 1em 0; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 1em 0; display: block;
+        overflow-x: auto; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; }
 th { background: #f3f3f3; }
 td { white-space: nowrap; }
