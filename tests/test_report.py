@@ -270,3 +270,25 @@ def test_hostile_text_comes_out_inert(tmp_path):
     assert "&lt;svg onload=alert(3)&gt;" in page
     md = (results / "report.md").read_text(encoding="utf-8")
     assert "<script>" not in md and "<img" not in md and f"![x]({secret})" not in md
+
+
+# ------------------------------------------------------------------------------ questions
+@pytest.mark.parametrize("question, words", [
+    ({"text": "?", "arms": ["nope"]}, "key 'questions.0': no arm is called 'nope'"),
+    ({"text": "?", "arms": ["coach"], "contrast": ["coach", "baseline"]},
+     "the question mixes 'arms' and 'contrast'"),
+    ({"text": "?", "combined": "coach"}, "'combined' and 'parts' go together"),
+    ({"text": "?", "arms": ["coach"], "metrics": ["proft"]}, "questions.0.metrics.0"),
+])
+def test_a_bad_question_gives_one_line(question, words, tmp_path):
+    import yaml
+
+    from sim.studies.scenario import load_scenario
+    from sim.studies.specfile import SpecError
+
+    path = tmp_path / "q.yaml"
+    path.write_text(yaml.safe_dump({**LAYOFFS, "questions": [question]}), encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"{path}:") and words in message, message
