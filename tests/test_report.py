@@ -292,3 +292,26 @@ def test_a_bad_question_gives_one_line(question, words, tmp_path):
         load_scenario(path)
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"{path}:") and words in message, message
+
+
+@pytest.mark.parametrize("extra, verdict", [(-3e5, "they overlap"),
+                                            (3e5, "they reinforce each other"),
+                                            (0.0, "the two add up on profit")])
+def test_does_doing_both_add_up_is_read_from_the_interaction(extra, verdict):
+    scenario = Scenario.model_validate({
+        "name": "both", "question": "Does doing both add up?", "horizon_weeks": 52,
+        "replications": 6, "seed": 1, "baseline": "base",
+        "questions": [{"text": "Add up?", "combined": "both", "parts": ["a", "b"]}],
+        "arms": {"base": {}, "a": {"parameters": {"coaching_hours": 2.0}},
+                 "b": {"parameters": {"hr_budget": 300.0}},
+                 "both": {"parameters": {"coaching_hours": 2.0, "hr_budget": 300.0}}}})
+    rng = np.random.default_rng(1)
+    rows = []
+    for rep in range(6):
+        chain = rng.normal(10e6, 1e6)
+        for arm, effect in (("base", 0), ("a", 1e6), ("b", 5e5), ("both", 1.5e6 + extra)):
+            rows.append({**{name: 0.0 for name in report._ALL}, "arm": arm, "replication": rep,
+                         "profit": chain + effect + rng.normal(0, 2e4), "weeks": 52})
+    (answer, _) = report.executive_summary(scenario, pd.DataFrame(rows), list(scenario.arms))
+    assert "(the interaction: both − A − B + Base, paired by seed): profit " in answer.answer
+    assert verdict in answer.answer, answer.answer

@@ -467,7 +467,7 @@ class Answer:
 
 def default_questions(scenario: Scenario, arms: Sequence[str]) -> list[Question]:
     """Without explicit `questions:`: each arm against the baseline on profit, churn and
-    staff engagement, and the interaction where an arm is named like a combination."""
+    staff engagement."""
     from sim.studies.scenario import Question
 
     others = [a for a in arms if a != scenario.baseline_arm]
@@ -511,11 +511,11 @@ def answer(question: Question, scenario: Scenario, metrics: pd.DataFrame) -> Ans
             verdicts.append(f"the two add up on {_join(adds)} (no interaction distinguishable "
                             f"from zero with {reps} replications)")
         if less:
-            verdicts.append(f"on {_join(less)} doing both gives clearly less than the two alone "
-                            "added up: they overlap")
+            verdicts.append(f"doing both does clearly less for {_join(less)} than the two "
+                            "alone added up: they overlap")
         if more:
-            verdicts.append(f"on {_join(more)} doing both gives clearly more than the two alone "
-                            "added up: they reinforce each other")
+            verdicts.append(f"doing both does clearly more for {_join(more)} than the two "
+                            "alone added up: they reinforce each other")
         return Answer(question.text, (
             f"{label(question.combined)} against {label(a)} and {label(b)} added up (the "
             f"interaction: both − {label(a)} − {label(b)} + {label(base)}, paired by seed): "
