@@ -321,10 +321,12 @@ def table_rows(summary: pd.DataFrame, arms: Sequence[str], baseline: str,
                                  for name, diff, cells in body]
 
 
-def md_text(text: str) -> str:
-    """Untrusted text made inert in Markdown: no raw HTML, no images, no table breaks."""
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("![", "!\\[").replace("|", "\\|").replace("\n", " ").strip())
+def md_text(text: str, block: bool = False) -> str:
+    """Untrusted text made inert in Markdown: no raw HTML, no images, no table breaks; one
+    line unless `block` (a description may hold paragraphs and lists)."""
+    text = (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("![", "!\\[").replace("|", "\\|"))
+    return text.strip() if block else text.replace("\n", " ").strip()
 
 
 def markdown_table(summary: pd.DataFrame, arms: Sequence[str], baseline: str,
@@ -987,8 +989,9 @@ def differences_figure(summary: pd.DataFrame, arms: Sequence[str], baseline: str
             ax.set_title(_title(f"{m.label} ({better})" if better else m.label, 26),
                          fontsize=10)
             ax.set_xlabel(f"difference ({m.diff_unit})")
-        fig.suptitle(_title(plot_text(f"Difference from {labels.get(baseline, baseline)}, "
-                                      "paired by seed: mean and 95% CI"), 100), fontsize=12)
+        fig.suptitle(_title(plot_text(f"Difference from the baseline "
+                                      f"(“{labels.get(baseline, baseline)}”), paired by seed: "
+                                      "mean and 95% CI"), 100), fontsize=12)
         fig.savefig(path, dpi=100)
     return fig
 
@@ -1071,7 +1074,7 @@ def write_report(folder: Path, *, scenario: Scenario, metrics: pd.DataFrame,
     parts += [f"> **Warning:** {md_text(w)}\n" for w in warnings_]
     parts += ["## The policies compared", ""]
     if scenario.description.strip():
-        parts += [md_text(scenario.description), ""]
+        parts += [md_text(scenario.description, block=True), ""]
     parts += [arms_section(scenario), ""]
     if evidence_blocks:
         parts += ["## The evidence, policy by policy", ""]
