@@ -315,3 +315,22 @@ def test_does_doing_both_add_up_is_read_from_the_interaction(extra, verdict):
     (answer, _) = report.executive_summary(scenario, pd.DataFrame(rows), list(scenario.arms))
     assert "(the interaction: both − A − B + Base, paired by seed): profit " in answer.answer
     assert verdict in answer.answer, answer.answer
+
+
+def test_html_table_marks_clear_differences_in_bold_with_an_arrow_and_colour(layoffs_run):
+    _, written, folder, _ = layoffs_run
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    table = page.split("<table>", 1)[1].split("</table>", 1)[0]
+    body = report.comparison_cells(written.summary, written.arms, "baseline",
+                                   {a: a for a in written.arms})
+    clear = [c for _, diff, cells in body if diff for c in cells if c.clear]
+    assert clear  # laying off 30% of the staff moves something clearly
+    for c in clear:
+        arrow = "▲" if c.up else "▼"
+        assert f"<strong>{arrow} {c.text}</strong>" in table, c
+    styles = {"better": 'class="good"', "worse": 'class="bad"'}
+    for verdict in {c.verdict for c in clear} - {""}:
+        assert styles[verdict] in table
+    unclear = [c for _, diff, cells in body if diff for c in cells if c.text and not c.clear]
+    for c in unclear:
+        assert f"<em>{c.text}</em>" in table
