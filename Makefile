@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
+LAB_ARGS ?=  # e.g. --no-browser, or --allow-root in a container running as root
 
 .PHONY: run test bench lint ui docs clean-venv lab
 
@@ -36,7 +37,7 @@ ui: $(STAMP)
 
 lab: $(STAMP)  ## JupyterLab on notebooks/, with the project's kernel (Python (loyalty-sim))
 	$(BIN)/python -m ipykernel install --sys-prefix --name loyalty-sim --display-name "Python (loyalty-sim)" >/dev/null
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $(LAB_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
