@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from sim.model import COST_ITEMS  # noqa: E402
+from sim.model.reporters import REPORTER_BY_NAME  # noqa: E402
 from sim.studies.stats import Estimate, mean_ci, mean_ci_rows, paired_difference_ci  # noqa: E402
 
 POLICY_COST_ITEMS = tuple(item for item in COST_ITEMS if item in (
@@ -211,13 +212,21 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 # ------------------------------------------------------------------------------- figures
+def _panel(column: str, scale: float, window: int) -> tuple[str, str, str, float, int]:
+    """A trajectory panel: the reporter's title and unit (sim.model.reporters), the scale its
+    values are divided by and the rolling window (weeks)."""
+    reporter = REPORTER_BY_NAME[column]
+    unit = f"thousand {reporter.unit}" if scale == 1e3 else reporter.unit
+    return column, reporter.title, unit, scale, window
+
+
 TRAJECTORY_PANELS = (
-    ("revenue", "Revenue", "$ thousand per week", 1e3, 4),
-    ("profit", "Profit", "$ thousand per week", 1e3, 13),
-    ("churn_rate_annual_pct", "Customer churn", "% per year", 1.0, 13),
-    ("turnover_rate_annual_pct", "Employee turnover", "% per year", 1.0, 13),
-    ("employee_engagement", "Employee engagement", "mean score (0-1)", 1.0, 1),
-    ("customer_engagement", "Customer engagement", "mean score (0-1)", 1.0, 1),
+    _panel("revenue", 1e3, 4),
+    _panel("profit", 1e3, 13),
+    _panel("churn_rate_annual_pct", 1.0, 13),
+    _panel("turnover_rate_annual_pct", 1.0, 13),
+    _panel("employee_engagement", 1.0, 1),
+    _panel("customer_engagement", 1.0, 1),
 )
 
 
