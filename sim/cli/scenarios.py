@@ -251,13 +251,9 @@ def _arms_text(scenario: Scenario) -> str:
 
 
 def _event_text(event: dict) -> str:
-    week = event["week"]
-    if "set" in event:
-        return f"from week {week}: " + ", ".join(f"{k} = {v}" for k, v in event["set"].items())
-    if "crisis" in event:
-        c = event["crisis"]
-        return f"crisis from week {week} for {c['duration']} weeks, severity {c['severity']}"
-    return f"layoff of {event['layoff']['share']:.0%} of staff at week {week}"
+    from sim.model.events import describe
+
+    return describe(event)
 
 
 def _chain_text(scenario: Scenario) -> str:
