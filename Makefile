@@ -27,7 +27,7 @@ bench: $(STAMP)  ## speed and scaling figures
 	$(BIN)/python benchmarks/bench.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks experiments
+	$(BIN)/ruff check sim tests benchmarks experiments notebooks
 
 docs: $(STAMP)  ## regenerate the ODD parameter table from sim/model/parameters.py
 	$(BIN)/python -c 'from sim.model.parameters import write_odd_table; write_odd_table()'

@@ -4,7 +4,9 @@ names. One table, shared by the reports, the terminal tables and the browser vie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sim.model.events import describe
 from sim.model.parameters import COACHING_TARGETS, SERVICE_POLICIES, STAFFING_RULES
 
 # Labels of the values of choice parameters, by parameter. Every allowed value has one (tested).
@@ -43,6 +45,22 @@ def humanize(name: str) -> str:
 def choice_label(parameter: str, value: str) -> str:
     """The plain-English label of a choice parameter's value (the value itself if unknown)."""
     return CHOICE_LABELS.get(parameter, {}).get(value, humanize(str(value)))
+
+
+def words(name: str) -> str:
+    """A snake_case name as words inside a sentence: 'hr_budget' -> 'HR budget'."""
+    h = humanize(name)
+    return h if h[:2].isupper() else h[:1].lower() + h[1:]
+
+
+def event_words(event: dict) -> str:
+    """A timed event in words: 'from week 13: coaching hours 4' (sim.model.events.describe,
+    the one describer, with these labels); reports and the browser view both use it."""
+    return describe(event, words, value_words)
+
+
+def value_words(name: str, value: Any) -> str:
+    return choice_label(name, value) if isinstance(value, str) else format(value, ",.6g")
 
 
 # ------------------------------------------------------------------------------ outcomes

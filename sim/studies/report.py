@@ -40,13 +40,15 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from sim.model import COST_ITEMS  # noqa: E402
+from sim.model.reporters import REPORTER_BY_NAME  # noqa: E402
 from sim.studies.labels import (  # noqa: E402
     METRIC_BY_NAME,
     METRICS,
     RETURN,
     Metric,
-    choice_label,
-    humanize,
+    event_words,
+    value_words,
+    words,
 )
 from sim.studies.stats import Estimate, mean_ci, mean_ci_rows, paired_difference_ci  # noqa: E402
 
@@ -674,27 +676,8 @@ def arms_section(scenario: Scenario) -> str:
     return "\n".join(lines)
 
 
-def words(name: str) -> str:
-    """A snake_case name as words inside a sentence: 'hr_budget' -> 'HR budget'."""
-    h = humanize(name)
-    return h if h[:2].isupper() else h[:1].lower() + h[1:]
-
-
 def _settings_words(values: dict[str, Any]) -> str:
-    return ", ".join(f"{words(k)} "
-                     f"{choice_label(k, v) if isinstance(v, str) else format(v, ',.6g')}"
-                     for k, v in values.items())
-
-
-def event_words(event: dict) -> str:
-    """A timed event in words: 'from week 13: coaching hours 4'."""
-    week = event["week"]
-    if "set" in event:
-        return f"from week {week}: " + _settings_words(event["set"])
-    if "crisis" in event:
-        c = event["crisis"]
-        return f"crisis from week {week} for {c['duration']} weeks, severity {c['severity']}"
-    return f"layoff of {event['layoff']['share']:.0%} of staff at week {week}"
+    return ", ".join(f"{words(k)} {value_words(k, v)}" for k, v in values.items())
 
 
 def cadence_note(scenario: Scenario, arms: Sequence[str]) -> str:
@@ -722,15 +705,23 @@ def cadence_note(scenario: Scenario, arms: Sequence[str]) -> str:
 
 
 # ------------------------------------------------------------------------------- figures
+def _panel(column: str, scale: float, window: int) -> tuple[str, str, str, float, int]:
+    """A trajectory panel: the reporter's title and unit (sim.model.reporters), the scale its
+    values are divided by and the rolling window (weeks)."""
+    reporter = REPORTER_BY_NAME[column]
+    unit = f"thousand {reporter.unit}" if scale == 1e3 else reporter.unit
+    return column, reporter.title, unit, scale, window
+
+
 TRAJECTORY_PANELS = (
-    ("revenue", "Revenue", "$ thousand per week", 1e3, 4),
-    ("profit", "Profit", "$ thousand per week", 1e3, 13),
-    ("churn_rate_annual_pct", "Customer churn", "% per year", 1.0, 13),
-    ("turnover_rate_annual_pct", "Employee turnover", "% per year", 1.0, 13),
-    ("employee_engagement", "Employee engagement", "mean score (0-1)", 1.0, 1),
-    ("customer_engagement", "Customer engagement", "mean score (0-1)", 1.0, 1),
+    _panel("revenue", 1e3, 4),
+    _panel("profit", 1e3, 13),
+    _panel("churn_rate_annual_pct", 1.0, 13),
+    _panel("turnover_rate_annual_pct", 1.0, 13),
+    _panel("employee_engagement", 1.0, 1),
+    _panel("customer_engagement", 1.0, 1),
 )
-_DIFF_UNITS = {"% per year": "percentage points per year", "mean score (0-1)": "score (0-1)"}
+_DIFF_UNITS = {"%/year": "percentage points per year"}  # a difference of rates is in points
 TITLE_WIDTH = 44  # characters per line of a panel title: no title wider than its panel
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from sim.model.events import FIXED_AT_SETUP, parse_event
+from sim.model.events import FIXED_AT_SETUP, Crisis, Event, Layoff, declared_fields, parse_event
 from sim.model.parameters import Parameters, describe_allowed, parameter_fields
 from sim.studies import specfile
 from sim.studies.labels import QUESTION_METRICS
@@ -72,22 +72,30 @@ def given(parameters: BaseModel | None) -> dict[str, Any]:
     return {} if parameters is None else parameters.model_dump(exclude_unset=True)
 
 
-class CrisisSpec(BaseModel):
-    """A pandemic-like shock."""
+def _event_field(f: dataclasses.Field, cap: int | None = None) -> tuple[Any, Any]:
+    """A pydantic field from an event field's declaration (sim.model.events); `cap` adds the
+    study's limit on weeks."""
+    meta = f.metadata
+    le = meta["le"] if cap is None else cap
+    return (int if meta["whole"] else float, Field(
+        ge=meta["ge"], gt=meta["gt"], le=le, lt=meta["lt"],
+        description=f"{meta['doc']} [{meta['unit']}]" if meta["unit"] else meta["doc"],
+        json_schema_extra={"allowed": meta["allowed"]}))
 
-    model_config = _STRICT
-    duration: int = Field(ge=1, le=MAX_HORIZON_WEEKS, description="Length of the shock [weeks].",
-                          json_schema_extra={"allowed": "a whole number of weeks >= 1"})
-    severity: float = Field(ge=0.0, le=1.0, description="Severity (0 = none, 1 = lockdown).",
-                            json_schema_extra={"allowed": "a number >= 0 and <= 1"})
+
+def _event_body_model(event_type: type) -> type[BaseModel]:
+    """The pydantic model of an event's body (what follows `crisis:` or `layoff:`), generated
+    from the event's dataclass so that the model and the files share one schema."""
+    fields = {f.name: _event_field(f, MAX_HORIZON_WEEKS if f.metadata["unit"] == "weeks"
+                                   else None)
+              for f in declared_fields(event_type)}
+    return create_model(f"{event_type.__name__}Spec", __config__=_STRICT,
+                        __doc__=(event_type.__doc__ or "").strip(), **fields)
 
 
-class LayoffSpec(BaseModel):
-    """A round of layoffs; the headcount target falls by the same share."""
-
-    model_config = _STRICT
-    share: float = Field(gt=0.0, lt=1.0, description="Share of the staff laid off.",
-                         json_schema_extra={"allowed": "a number > 0 and < 1 (share of staff)"})
+CrisisSpec = _event_body_model(Crisis)
+LayoffSpec = _event_body_model(Layoff)
+_WEEK = next(f for f in dataclasses.fields(Crisis) if f.name == "week")
 
 
 EVENT_KINDS = ("set", "crisis", "layoff")
@@ -98,13 +106,11 @@ class EventSpec(BaseModel):
 
     model_config = ConfigDict(**_STRICT, json_schema_extra={
         "oneOf": [{"required": [kind]} for kind in EVENT_KINDS]})
-    week: int = Field(ge=0, le=MAX_HORIZON_WEEKS, description="Week the event happens "
-                      "(0-based; it affects that week onwards).",
-                      json_schema_extra={"allowed": "a whole number of weeks >= 0"})
+    week: int = _event_field(_WEEK, MAX_HORIZON_WEEKS)[1]
     set: ParameterSet | None = Field(  # type: ignore[valid-type]
         default=None, description="Parameters that take new values from `week` on.")
-    crisis: CrisisSpec | None = None
-    layoff: LayoffSpec | None = None
+    crisis: CrisisSpec | None = None  # type: ignore[valid-type]
+    layoff: LayoffSpec | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_kind(self) -> EventSpec:
@@ -129,6 +135,10 @@ class EventSpec(BaseModel):
         except ValueError as err:
             raise specfile.SpecValueError(str(err), allowed=allowed) from None
         return self
+
+    def event(self) -> Event:
+        """The event itself (sim.model.events), e.g. to `describe()` it."""
+        return parse_event(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         """The dict form that `sim.model.events.parse_event` and `LoyaltyModel(events=...)` read."""
