@@ -242,7 +242,8 @@ def test_segments_use_the_published_cut_offs():
 @given(st.floats(0.2, 0.9), st.floats(0.2, 0.9), st.floats(0.02, 0.3))
 def test_expected_gaps_are_the_normal_partial_moments(mean, expectation, sd):
     above, below = rules.expected_gaps(a(mean), a(expectation), sd)
-    assert above[0] >= 0 and below[0] >= 0
+    # Partial moments are non-negative; a gap far in the tail may come out as -1e-17 in floats.
+    assert above[0] >= -1e-12 and below[0] >= -1e-12
     assert above[0] - below[0] == pytest.approx(mean - expectation)
 
 
