@@ -47,6 +47,7 @@ def server_environment(render_interval: int | None = None,
     """Environment for the server: our settings, and no usage telemetry from Solara."""
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env["SOLARA_THEME_SHOW_BANNER"] = "False"  # the badge covers the charts' corner
     # Solara warns on every page load that a plain-http localhost cookie falls back to
     # samesite=lax; that is expected here and would bury the address in the terminal.
     env["PYTHONWARNINGS"] = ",".join(filter(None, [
