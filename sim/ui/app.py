@@ -491,7 +491,7 @@ def headline(model: ArmsComparison) -> str:
     order = sorted(range(len(frames)), key=lambda i: -profit[i])
     lead, second = order[0], order[1]
     if abs(profit[lead] - profit[order[-1]]) < 1:
-        starts = sorted({w for w, _ in compare_markers(model)} - {0})
+        starts = sorted(w for w, label in compare_markers(model) if label == "policies start")
         later = [w for w in starts if w >= weeks]
         return (f"After {weeks} weeks the arms are level"
                 + (f": their policies differ from week {later[0]}." if later else "."))
