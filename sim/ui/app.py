@@ -26,6 +26,7 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim.studies.labels import choice_label
 from sim.ui import charts as ui_charts
+from sim.ui import game_view
 from sim.ui.assets import WebAssetsError, ensure_web_assets
 from sim.ui.vega import VegaChart
 from sim.ui.workshop import (
@@ -48,7 +49,6 @@ from sim.ui.workshop import (
 )
 
 TITLE = "Loyalty simulation"
-GAME_ENV = "LOYALTY_SIM_GAME"
 
 # The preset the store view shows (one per browser session: solara scopes it to the kernel).
 preset_label = solara.reactive(MODEL_DEFAULTS)
@@ -673,6 +673,11 @@ routes = [
     # module defines routes).
     solara.Route(path="/", component=StoreView, label="Store view", layout=Layout),
     solara.Route(path="compare", component=CompareView, label="Compare arms"),
+    # Game mode: the facilitator's tab shows only with `loyalty-sim ui --game`; participants
+    # open /play from the join address.
+    solara.Route(path="game", component=game_view.GameFacilitator,
+                 label="Game" if game_view.game_enabled() else ""),
+    solara.Route(path="play", component=game_view.GamePlayer, label=""),
 ]
 
 

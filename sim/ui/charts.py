@@ -188,10 +188,18 @@ def _engagement_colour(title) -> alt.Color:
 
 def store_map(model: LoyaltyModel, week: int | None = None, width: int = MAP_WIDTH) -> Spec:
     """Each store a square on its tile: colour = combined engagement, size = revenue."""
-    frame = stores(model, week)
+    return store_map_of(stores(model, week), typical_store_revenue(model), width)
+
+
+def store_map_of(frame: pd.DataFrame, reference: float, width: int = MAP_WIDTH) -> Spec:
+    """The store map of a stores frame (columns as `stores` gives; `reference`: a typical
+    store's weekly revenue, $). A `label` column, if any, is shown on the tiles instead of the
+    store's number."""
+    frame = frame.copy()
+    if "label" not in frame:
+        frame["label"] = frame["store"].astype(str)
     side = max(1, math.ceil(math.sqrt(len(frame))))
     rows = int(frame["row"].max()) + 1
-    reference = typical_store_revenue(model)
     frame["revenue"] = frame["revenue"].fillna(reference)
     spec = _store_map_template(width, side, rows, reference)
     return _fill(spec, stores=_records(frame))
@@ -215,7 +223,7 @@ def _store_map_template(width: int, side: int, rows: int, reference: float):
     if tile < 3 * FONT_PX:
         return chart.properties(width=width, height=height)
     labels = alt.Chart(data).mark_text(fontSize=FONT_PX, color="#111").encode(
-        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None), text="store:O",
+        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None), text="label:N",
         tooltip=_TOOLTIP)
     return alt.layer(chart, labels).properties(width=width, height=height)
 
@@ -223,10 +231,14 @@ def _store_map_template(width: int, side: int, rows: int, reference: float):
 def quadrant(model: LoyaltyModel, week: int | None = None) -> Spec:
     """Stores by staff (x) and customer (y) engagement, with the chain's medians as dashed
     lines; coloured like the map (combined engagement on the same scale)."""
-    frame = stores(model, week)
+    return quadrant_of(stores(model, week), typical_store_revenue(model))
+
+
+def quadrant_of(frame: pd.DataFrame, reference: float) -> Spec:
+    """The quadrant of a stores frame (see `store_map_of`)."""
+    frame = frame.copy()
     x_mid = float(frame["employee_engagement"].median()) if len(frame) else 0.5
     y_mid = float(frame["customer_engagement"].median()) if len(frame) else 0.5
-    reference = typical_store_revenue(model)
     frame["revenue"] = frame["revenue"].fillna(reference)
     spec = _quadrant_template(reference)
     return _fill(spec, stores=_records(frame), medians=[{"x": x_mid, "y": y_mid}])
