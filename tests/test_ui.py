@@ -216,6 +216,61 @@ def test_step_advances_the_model_and_redraws_the_charts(built):
     assert all(a != b for a, b in zip(before, after, strict=True))
 
 
+def test_key_figures_and_the_week_slider_follow_the_run(built):
+    rc = render(app.StoreView)
+    assert "not started" in html_text(rc)
+    for _ in range(3):
+        click(rc, "Step")
+    shown = html_text(rc)
+    assert "Customers" in shown and "since wk 1" in shown
+    week = slider(rc, "Look back at week")
+    assert (week.min, week.max, week.v_model) == (1, 3, 3)
+    week.v_model = 1
+    figures = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+               if "key-figure" in w.unsafe_innerHTML][0]
+    assert "<div class='value'>1</div>" in figures  # the strip shows week 1
+    # the charts mark the week looked at
+    assert all(spec["datasets"].get("viewing") == [{"week": 0}]
+               for spec in vega_specs(rc)[2:])
+    click(rc, "Live")
+    assert all("viewing" not in spec["datasets"] for spec in vega_specs(rc))
+
+
+def test_a_changed_lever_is_named_until_reset(built):
+    rc = render(app.StoreView)
+    assert "changed: press Reset to apply" not in html_text(rc)
+    slider(rc, "Coaching").v_model = 4.0
+    select(rc, "Service policy").v_model = choice_label("service_policy",
+                                                        "first_contact_resolution")
+    assert "changed: press Reset to apply" in html_text(rc)
+    assert any("Coaching: 0.5 → 4" in t for t in texts(rc))
+    assert any("Service policy: short contacts → first-contact resolution" in t
+               for t in texts(rc))
+    click(rc, "Reset")
+    assert "changed: press Reset to apply" not in html_text(rc)
+
+
+def test_every_shipped_scenario_tells_its_story():
+    for preset in load_presets().values():
+        assert preset.question and preset.watch and preset.try_next
+    shipped = [p for label, p in load_presets().items() if label != MODEL_DEFAULTS]
+    assert all(p.watch != ui_model.Preset.watch for p in shipped)
+
+
+def test_event_markers_label_every_kind_of_event():
+    events = [{"week": 13, "set": {"coaching_hours": 4.0, "hr_budget": 450.0}},
+              {"week": 26, "crisis": {"duration": 26, "severity": 0.6}},
+              {"week": 28, "layoff": {"share": 0.15}},
+              {"week": 52, "set": {"staffing_level": 1.0}}]
+    assert ui_model.event_markers(events) == [
+        (13, "coaching 4 h/wk, HR programme $450/employee/yr"), (26, "crisis (severity 0.6)"),
+        (28, "layoffs 15%"), (52, "re-hiring")]
+    rows = ui_charts.event_rows(ui_model.event_markers(events))
+    assert [r["week"] for r in rows] == [13, 26, 28, 52]
+    assert rows[1]["offset"] != rows[2]["offset"]  # two weeks apart: not on one line
+    assert ui_model.policy_start(events) == 13 and ui_model.policy_start([]) == 0
+
+
 def test_preset_loads_an_arm_into_the_controls_and_the_model(built):
     # Any shipped arm with a crisis and layoffs shows both on the sidebar's controls.
     presets = load_presets()

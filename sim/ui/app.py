@@ -278,17 +278,17 @@ def StoryCard(preset: Preset):
 
 
 @solara.component
-def WeekSlider(model, view_week: solara.Reactive):
-    """Scrub back through the finished weeks: the charts mark the week, the figures, map and
-    quadrant show it. 'Live' follows the run again."""
-    done = model.steps
+def WeekSlider(done: int, view_week: solara.Reactive):
+    """Scrub back through the `done` finished weeks: the charts mark the week, the figures, map
+    and quadrant show it. 'Live' follows the run again."""
     if done < 2:
         return
     shown = view_week.value if view_week.value is not None else done - 1
     with solara.Row(style={"align-items": "center", "gap": "12px"}):
-        solara.SliderInt("Look back at week", value=min(shown, done - 1) + 1, min=1, max=done,
-                         on_value=lambda w: view_week.set(None if w >= done else w - 1),
-                         style={"min-width": "320px", "flex": "1"})
+        with solara.Div(style="min-width: 320px; flex: 1"):
+            solara.SliderInt("Look back at week", value=min(shown, done - 1) + 1, min=1,
+                             max=done, thumb_label="always",
+                             on_value=lambda w: view_week.set(None if w >= done else w - 1))
         solara.Button("Live", on_click=lambda: view_week.set(None),
                       disabled=view_week.value is None, outlined=True)
 
@@ -428,7 +428,7 @@ def StoreBody(model, preset: Preset, view_week: solara.Reactive):
     StoryCard(preset)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         with solara.Div(style="flex: 1"):
-            WeekSlider(model, view_week)
+            WeekSlider(model.steps, view_week)
         Exports(model, "loyalty-sim-store-view")
     Dashboard(STORE_CARDS, store_specs(model, week))
 

@@ -53,9 +53,27 @@ Spec = dict[str, Any]
 
 
 def _records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    """A frame's rows as JSON-ready records (missing values become null)."""
-    part = frame if columns is None else frame[columns]
-    return part.astype(object).where(part.notna(), None).to_dict("records")
+    """A frame's rows as JSON-ready records (missing values become null).
+
+    Built from plain lists: pandas' own conversion took most of a redraw's server time.
+    """
+    columns = list(frame.columns) if columns is None else columns
+    lists = [[None if isinstance(x, float) and x != x else x for x in frame[c].tolist()]
+             for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*lists, strict=True)]
+
+
+def _long(frame: pd.DataFrame, columns: list[str], names: list[str], value: str = "value"
+          ) -> pd.DataFrame:
+    """Weekly columns stacked into (week, series, value) rows (a quick melt)."""
+    weeks = frame["week"].to_numpy()
+    return pd.DataFrame({
+        "week": np.tile(weeks, len(columns)),
+        "series": np.repeat(names, len(weeks)),
+        "column": np.repeat(columns, len(weeks)),
+        value: np.concatenate([frame[c].to_numpy(dtype=float) for c in columns])
+        if columns else np.array([]),
+    })
 
 
 def _cached_template(build=None, *, fill_width: bool = True):
@@ -131,7 +149,23 @@ def _store_history(model: LoyaltyModel) -> pd.DataFrame:
 
 def stores(model: LoyaltyModel, week: int | None = None) -> pd.DataFrame:
     """One row per store with a week's figures (default: the last simulated week) and its tile
-    on the map. Before the first week the figures are the chain's starting state."""
+    on the map. Before the first week the figures are the chain's starting state.
+
+    Cached per week of a model (the map and the quadrant both read it); callers get a copy.
+    """
+    key = (model.steps, week)
+    cached = _STORE_WEEK.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1].copy()
+    frame = _stores(model, week)
+    _STORE_WEEK[model] = (key, frame)
+    return frame.copy()
+
+
+_STORE_WEEK: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _stores(model: LoyaltyModel, week: int | None) -> pd.DataFrame:
     history = _store_history(model)
     positions = pd.DataFrame([{"store": s.index + 1, "col": s.position[0], "row": s.position[1],
                                "supervisor_quality": s.supervisor_quality}
@@ -359,11 +393,8 @@ def line_chart(frame: pd.DataFrame, horizon: int, series: tuple[tuple[str, str, 
     """
     columns = [c for c, _, _ in series]
     empty = frame.empty
-    long = (frame.melt(id_vars=["week"], value_vars=columns, var_name="column",
-                       value_name="value") if not empty
-            else pd.DataFrame(columns=["week", "column", "value"]))
-    names = {c: n for c, n, _ in series}
-    long["series"] = long["column"].map(names)
+    long = (_long(frame, columns, [n for _, n, _ in series]) if not empty
+            else pd.DataFrame(columns=["week", "series", "value"]))
     zoomed = zoom_span is not None and not empty
     data = _overlay_data(frame, list(events), view_week)
     spec = _line_template(horizon, series, title, number_format, empty, zoomed, domain,
@@ -441,11 +472,10 @@ def segment_shares(frame: pd.DataFrame, horizon: int, *, events=(), view_week=No
     if frame.empty:
         long = pd.DataFrame(columns=["week", "segment", "share", "order"])
     else:
-        long = frame.melt(id_vars=["week"], value_vars=columns, var_name="column",
-                          value_name="share")
+        long = _long(frame, columns, [v[0] for v in SEGMENTS.values()], "share")
         long["share"] = 100 * long["share"]
-        long["order"] = long["column"].map({c: i for i, c in enumerate(columns)})
-        long["segment"] = long["column"].map({c: v[0] for c, v in SEGMENTS.items()})
+        long["order"] = np.repeat(np.arange(len(columns)), len(frame))
+        long = long.rename(columns={"series": "segment"})
     data = _overlay_data(frame, list(events), view_week)
     spec = _segments_template(horizon, "crisis" in data, view_week is not None)
     return _fill(spec, segments=_records(long, ["week", "segment", "share", "order"]), **data)
