@@ -461,11 +461,28 @@ def test_ui_command_rejects_bad_options_in_one_line():
     runner = CliRunner()
     for args, expected in ((["--port", "0"], "--port 0"),
                            (["--render-interval", "0"], "--render-interval 0"),
-                           (["--scenarios", "/no/such/folder"], "no such folder")):
+                           (["--scenarios", "/no/such/folder"], "no such folder"),
+                           (["--game", "--stores", "0"], "--stores 0 is not allowed"),
+                           (["--game", "--rounds", "99"], "--rounds 99 is not allowed")):
         result = runner.invoke(cli_app, ["ui", *args])
         assert result.exit_code == 2
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0]
+
+
+def test_game_settings_reach_the_server(monkeypatch):
+    from sim.cli.ui import server_environment
+    from sim.ui import game_view
+
+    env = server_environment(game={"n_stores": 5, "rounds": 3, "seed": 9},
+                             join_url="http://10.0.0.2:8765/play")
+    assert env["LOYALTY_SIM_GAME"] == "1" and env["LOYALTY_SIM_JOIN_URL"].endswith("/play")
+    assert env["SOLARA_THEME_SHOW_BANNER"] == "False"  # the badge would cover the charts
+    for name, value in env.items():
+        if name.startswith("LOYALTY_SIM_"):
+            monkeypatch.setenv(name, value)
+    assert game_view.session_settings() == {"n_stores": 5, "rounds": 3, "seed": 9}
+    assert game_view.game_enabled()
 
 
 def test_ui_command_refuses_a_busy_port():

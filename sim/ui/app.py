@@ -665,7 +665,9 @@ def Layout(children=[]):  # noqa: B006 - Solara's layout signature
     (or the other page's SolaraViz) would inherit the previous controls' state.
     """
     page = solara.use_router().path
-    return solara.AppLayout(children=children).key(f"layout-{page}-{preset_label.value}")
+    # The pages draw their own tabs (Navigation): none on a participant's page.
+    return solara.AppLayout(children=children, navigation=False).key(
+        f"layout-{page}-{preset_label.value}")
 
 
 routes = [

@@ -41,6 +41,7 @@ SEGMENTS = {
 }
 ARM_COLOURS = ("#1f77b4", "#e67e22", "#2ca02c", "#8e44ad", "#7f7f7f")
 STAFF_COLOUR, CUSTOMER_COLOUR = "#1a7f37", "#1f77b4"
+VIEWING_COLOUR = "#d62728"  # the week looked back at
 CONFIG = {
     "axis": {"labelFontSize": FONT_PX, "titleFontSize": FONT_PX, "titleFontWeight": "normal"},
     "legend": {"labelFontSize": FONT_PX, "titleFontSize": FONT_PX, "symbolSize": 160},
@@ -170,13 +171,11 @@ def _stores(model: LoyaltyModel, week: int | None) -> pd.DataFrame:
     positions = pd.DataFrame([{"store": s.index + 1, "col": s.position[0], "row": s.position[1],
                                "supervisor_quality": s.supervisor_quality}
                               for s in model.stores])
-    if history.empty:
+    if history.empty:  # nothing measured yet: the map shows grey tiles
         frame = positions.assign(
-            headcount=[s.headcount for s in model.stores],
-            customers=[s.customers for s in model.stores],
-            employee_engagement=[s.employee_engagement for s in model.stores],
-            customer_engagement=[s.customer_engagement for s in model.stores],
-            revenue=np.nan, profit=np.nan, churn_rate=np.nan, turnover_rate=np.nan)
+            headcount=np.nan, customers=np.nan, employee_engagement=np.nan,
+            customer_engagement=np.nan, revenue=np.nan, profit=np.nan, churn_rate=np.nan,
+            turnover_rate=np.nan)
     else:
         last = int(history["week"].max())
         shown = last if week is None else min(max(int(week), 0), last)
@@ -235,19 +234,21 @@ def store_map_of(frame: pd.DataFrame, reference: float, width: int = MAP_WIDTH) 
     side = max(1, math.ceil(math.sqrt(len(frame))))
     rows = int(frame["row"].max()) + 1
     frame["revenue"] = frame["revenue"].fillna(reference)
-    spec = _store_map_template(width, side, rows, reference)
+    started = bool(frame["engagement"].notna().any())
+    spec = _store_map_template(width, side, rows, reference, started)
     return _fill(spec, stores=_records(frame))
 
 
 @_cached_template(fill_width=False)
-def _store_map_template(width: int, side: int, rows: int, reference: float):
+def _store_map_template(width: int, side: int, rows: int, reference: float, started: bool):
     tile = width / side
     height = max(120, int(tile * rows))
     data = alt.NamedData(name="stores")
     chart = alt.Chart(data).mark_square(opacity=0.95, stroke="#333", strokeWidth=0.5).encode(
         x=alt.X("col:O", axis=None),
         y=alt.Y("row:O", axis=None),
-        color=_engagement_colour(["Engagement", "staff+customers"]),
+        color=(_engagement_colour(["Engagement", "staff+customers"]) if started
+               else alt.value("#bbbbbb")),
         size=alt.Size("revenue:Q", legend=None,
                       scale=alt.Scale(domain=[0, 2.5 * reference],
                                       range=[30, (0.95 * tile) ** 2], clamp=True)),
@@ -352,7 +353,7 @@ def _overlays(horizon: int, crisis: bool, viewing: bool) -> list[alt.Chart]:
         x="week:Q", y=alt.Y("offset:Q", scale=None, axis=None), text="label:N"))
     if viewing:
         layers.append(alt.Chart(alt.NamedData(name="viewing")).mark_rule(
-            color="#d62728", strokeWidth=3).encode(x="week:Q"))
+            color=VIEWING_COLOUR, strokeWidth=3).encode(x="week:Q"))
     return layers
 
 

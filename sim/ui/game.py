@@ -85,7 +85,8 @@ class Decision:
         wage, recognition per front-line employee, the HR programme per employee)."""
         p = model.params
         default = Decision()
-        staff = float(model.stores[0].headcount)
+        # before the first week the store has its planned staff
+        staff = float(model.stores[0].headcount if model.steps else p.employees_per_store)
         front = staff * p.frontline_share
         coaching = (max(self.coaching_hours - default.coaching_hours, 0.0)
                     * p.supervisor_weekly_wage / 40.0 * WEEKS_PER_ROUND)
@@ -270,9 +271,10 @@ class GameSession:
                     "player": ", ".join(owners.get(store, [])) or "company default",
                     "label": str(store),
                     "supervisor_quality": s.supervisor_quality,
-                    "headcount": s.headcount, "customers": s.customers,
-                    "employee_engagement": s.employee_engagement,
-                    "customer_engagement": s.customer_engagement,
+                    "headcount": s.headcount if started else np.nan,
+                    "customers": s.customers if started else np.nan,
+                    "employee_engagement": s.employee_engagement if started else np.nan,
+                    "customer_engagement": s.customer_engagement if started else np.nan,
                     "revenue": float(recent["revenue"].mean()) if started else np.nan,
                     "profit": float(recent["profit"].mean()) if started else np.nan,
                     "cumulative_profit": float(frame["profit"].sum()) if started else 0.0,

@@ -59,10 +59,14 @@ def game() -> GameSession:
 
 
 def use_game():
-    """The server's game and a function that redraws the calling page at once; the page also
-    redraws whenever any session changes the game."""
+    """The server's game, a function that redraws the calling page at once, and the game's
+    version; the page also redraws whenever any session changes the game.
+
+    Child components take the version as an argument: a component whose arguments did not
+    change is not drawn again.
+    """
     seen = solara.use_ref(game().version)
-    _, set_version = solara.use_state(seen.current)
+    version, set_version = solara.use_state(seen.current)
 
     def refresh() -> None:
         seen.current = game().version
@@ -74,7 +78,7 @@ def use_game():
                 refresh()
 
     solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
-    return game(), refresh
+    return game(), refresh, version
 
 
 def browser_key() -> str:
@@ -84,6 +88,11 @@ def browser_key() -> str:
         return solara.get_session_id()
     except Exception:  # no browser session (solara.render in tests)
         return LOCAL_KEY
+
+
+def _num(value: float, spec: str) -> str:
+    """A figure, or '-' before the first quarter."""
+    return "-" if pd.isna(value) else format(value, spec)
 
 
 def _money(dollars: float) -> str:
@@ -102,11 +111,11 @@ def _table(header: list[str], rows: list[list[str]], mine: int | None = None,
 
 
 @solara.component
-def Leaderboard(session: GameSession, mine: int | None = None):
+def Leaderboard(session: GameSession, version: int, mine: int | None = None):
     board = session.leaderboard()
     rows = [[str(r.store), r.player, _money(r.cumulative_profit),
              "-" if pd.isna(r.churn_rate) else f"{r.churn_rate:.1f}",
-             f"{r.employee_engagement:.2f}", f"{r.customer_engagement:.2f}"]
+             _num(r.employee_engagement, ".2f"), _num(r.customer_engagement, ".2f")]
             for r in board.itertuples()]
     with solara.Card("Leaderboard"):
         solara.HTML(tag="div", unsafe_innerHTML=_table(
@@ -129,7 +138,7 @@ def GameFacilitator():
     progress, the leaderboard and, at the end, the debrief."""
     from sim.ui.app import PAGE_CSS, Navigation
 
-    session, refresh = use_game()
+    session, refresh, version = use_game()
     error = solara.use_reactive("")
     solara.Style(PAGE_CSS + GAME_CSS)
     Navigation()
@@ -191,7 +200,7 @@ def GameFacilitator():
             solara.HTML(tag="div", unsafe_innerHTML=_table(
                 ["Store", "Run by", "This quarter", "Policy in force"], rows),
                 classes=["who-runs"], style="font-size: 16px")
-        Leaderboard(session)
+        Leaderboard(session, version)
     if session.finished:
         Debrief(session, table)
 
@@ -231,12 +240,13 @@ def GamePlayer():
     """A participant's page: join a store, then decide each quarter and see the figures."""
     from sim.ui.app import PAGE_CSS
 
-    session, refresh = use_game()
+    session, refresh, version = use_game()
     key = browser_key()
     solara.Style(PAGE_CSS + GAME_CSS)
+    solara.AppBarTitle("Loyalty game")
     player = session.player(key)
     if player is None:
-        JoinForm(session, key, refresh)
+        JoinForm(session, key, refresh, version)
         return
     store = player.store
     row = session.store_table().set_index("store").loc[store]
@@ -245,21 +255,22 @@ def GamePlayer():
                     classes=["round-status"], style="font-size: 24px; font-weight: 600")
         figures = [("Profit so far", _money(row.cumulative_profit)),
                    ("Churn %/yr", "-" if pd.isna(row.churn_rate) else f"{row.churn_rate:.1f}"),
-                   ("Staff engagement", f"{row.employee_engagement:.2f}"),
-                   ("Customer engagement", f"{row.customer_engagement:.2f}"),
-                   ("Customers", f"{row.customers:,.0f}")]
+                   ("Staff engagement", _num(row.employee_engagement, ".2f")),
+                   ("Customer engagement", _num(row.customer_engagement, ".2f")),
+                   ("Customers", _num(row.customers, ",.0f"))]
         cells = "".join(f"<div class='key-figure'><div class='label'>{html.escape(k)}</div>"
                         f"<div class='value'>{html.escape(v)}</div></div>" for k, v in figures)
         solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["my-figures"],
                     style="display: flex; flex-wrap: wrap; gap: 8px")
         solara.Text(f"In force: {row.decision}", style={"font-size": "16px"})
     if not session.finished:
-        DecisionForm(session, key, store, refresh).key(f"decision-{store}-{session.round}")
-    Leaderboard(session, mine=store)
+        DecisionForm(session, key, store, refresh, version).key(
+            f"decision-{store}-{session.round}")
+    Leaderboard(session, version, mine=store)
 
 
 @solara.component
-def JoinForm(session: GameSession, key: str, refresh):
+def JoinForm(session: GameSession, key: str, refresh, version: int):
     code = solara.use_reactive("")
     name = solara.use_reactive("")
     owners = session.owners()
@@ -287,7 +298,7 @@ def JoinForm(session: GameSession, key: str, refresh):
 
 
 @solara.component
-def DecisionForm(session: GameSession, key: str, store: int, refresh):
+def DecisionForm(session: GameSession, key: str, store: int, refresh, version: int):
     start = session.decision_for(store)
     coaching = solara.use_reactive(start.coaching_hours)
     recognition = solara.use_reactive(start.recognition)
