@@ -7,6 +7,7 @@ Pages are rendered with `solara.render` inside the app's router and layout, the 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import socket
 
@@ -421,6 +422,8 @@ def test_charts_are_valid_vega_lite_before_and_after_steps():
                  *app.store_specs(model, view_week=0).values()]
         for spec in specs:
             ui_charts.validate(spec)
+            # strict JSON, as the browser parses it: no NaN anywhere
+            json.dumps(spec, allow_nan=False)
             used = _data_names(spec)
             # Every data set read is filled in, and every one filled in is read (the page swaps
             # data sets into the live chart by name).

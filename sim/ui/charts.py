@@ -272,8 +272,10 @@ def quadrant(model: LoyaltyModel, week: int | None = None) -> Spec:
 def quadrant_of(frame: pd.DataFrame, reference: float) -> Spec:
     """The quadrant of a stores frame (see `store_map_of`)."""
     frame = frame.copy()
-    x_mid = float(frame["employee_engagement"].median()) if len(frame) else 0.5
-    y_mid = float(frame["customer_engagement"].median()) if len(frame) else 0.5
+    # before the first week nothing is measured: the medians sit mid-chart
+    x_mid = frame["employee_engagement"].median()
+    y_mid = frame["customer_engagement"].median()
+    x_mid, y_mid = (0.5 if pd.isna(m) else float(m) for m in (x_mid, y_mid))
     frame["revenue"] = frame["revenue"].fillna(reference)
     spec = _quadrant_template(reference)
     return _fill(spec, stores=_records(frame), medians=[{"x": x_mid, "y": y_mid}])
