@@ -424,6 +424,8 @@ def test_a_facilitator_and_three_participants_play_two_quarters(browser, game_se
         assert re.fullmatch(r"[A-Z2-9]{4}", code)
         players = [_join(game_browser, url, code, name, store)
                    for name, store in (("Ann", 1), ("Bo", 2), ("Cy", 3))]
+        # participants see their game only: no tabs to the facilitator's pages
+        assert players[0].page.get_by_role("tab").count() == 0
         page.get_by_text("0 of 3 stores with players have decided").wait_for()
         ann, bo, cy = (p.page for p in players)
         # Ann coaches, Bo joins the HR programme, Cy keeps the default: all at once.

@@ -665,8 +665,10 @@ def Layout(children=[]):  # noqa: B006 - Solara's layout signature
     (or the other page's SolaraViz) would inherit the previous controls' state.
     """
     page = solara.use_router().path
-    # The pages draw their own tabs (Navigation): none on a participant's page.
-    return solara.AppLayout(children=children, navigation=False).key(
+    # The pages draw their own tabs (Navigation); a participant's page has none, and no
+    # automatic ones either.
+    participant = page.strip("/") == "play"
+    return solara.AppLayout(children=children, navigation=not participant).key(
         f"layout-{page}-{preset_label.value}")
 
 
