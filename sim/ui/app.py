@@ -72,10 +72,9 @@ PAGE_CSS = """
 .loyalty-chart .vega-embed details summary { width: 32px; height: 32px; }
 .key-figure { flex: 1 1 100px; min-width: 0; padding: 4px 8px; border-radius: 6px;
     background: #f4f6f8; }
-.key-figure .label { font-size: 16px; color: #444; white-space: nowrap; overflow: hidden;
-    text-overflow: ellipsis; }
+.key-figure .label { font-size: 16px; color: #444; line-height: 1.2; }
 .key-figure .value { font-size: 26px; font-weight: 600; line-height: 1.2; white-space: nowrap; }
-.key-figure .change { font-size: 16px; color: #444; white-space: nowrap; }
+.key-figure .change { font-size: 16px; color: #444; line-height: 1.2; }
 .changed-cue { color: #9a5b00; font-weight: 600; }
 """
 
@@ -205,8 +204,8 @@ KEY_FIGURES = (
     # label, column, format of the value and of its change
     ("Customers", "active_customers", "{:,.0f}", "{:+,.0f}"),
     ("Churn %/yr", "churn_13", "{:.1f}", "{:+.1f} pts"),
-    ("Profit $/wk", "profit_avg", "${:,.0f}", "{:+,.0f}"),
-    ("Total profit", "cumulative_profit", "$", "{:+,.0f}"),
+    ("Profit $/wk", "profit_avg", "${:,.0f}", "$"),
+    ("Total profit", "cumulative_profit", "$", "$"),
     ("Staff engagement", "employee_engagement", "{:.2f}", "{:+.2f}"),
     ("Customer eng.", "customer_engagement", "{:.2f}", "{:+.2f}"),
 )
@@ -241,11 +240,12 @@ def key_figures(frame: pd.DataFrame, start: int, week: int | None = None
     for label, column, shown, change in KEY_FIGURES:
         now = float(frame[column].iloc[row])
         text = ""
-        if row >= base and start:
-            text = _change(change.format(now - float(frame[column].iloc[base]))) + " since wk " \
-                + str(base + 1)
-        elif row > 0 and not start:
-            text = _change(change.format(now - float(frame[column].iloc[0]))) + " since wk 1"
+        since = base if start else 0
+        if row >= since and (start or row > 0):
+            delta = now - float(frame[column].iloc[since])
+            shown_delta = (("+" if delta >= 0 else "") + _money(delta) if change == "$"
+                           else change.format(delta))
+            text = f"{_change(shown_delta)} since wk {since + 1}"
         value = _money(now) if shown == "$" else shown.format(now)
         rows.append((label, value.replace("$-", "-$"), text))
     return rows
@@ -498,8 +498,8 @@ def headline(model: ArmsComparison) -> str:
     names = model.labels
     churn_gap = churn[second] - churn[lead]
     churn_text = (f"{churn_gap:.1f} churn points a year" if churn_gap >= 0
-                  else f"loses {-churn_gap:.1f} churn points a year more")
-    joint = " and " if churn_gap >= 0 else " but "
+                  else f"its churn is {-churn_gap:.1f} points a year higher")
+    joint = " and " if churn_gap >= 0 else ", though "
     text = (f"After {weeks} weeks {names[lead]} is ahead of {names[second]} by "
             f"{_money(profit[lead] - profit[second])}{joint}{churn_text}")
     for other in order[2:]:

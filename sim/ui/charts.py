@@ -247,7 +247,7 @@ def _store_map_template(width: int, side: int, rows: int, reference: float, star
     chart = alt.Chart(data).mark_square(opacity=0.95, stroke="#333", strokeWidth=0.5).encode(
         x=alt.X("col:O", axis=None),
         y=alt.Y("row:O", axis=None),
-        color=(_engagement_colour(["Engagement", "staff+customers"]) if started
+        color=(_engagement_colour("Engagement") if started
                else alt.value("#bbbbbb")),
         size=alt.Size("revenue:Q", legend=None,
                       scale=alt.Scale(domain=[0, 2.5 * reference],
@@ -286,8 +286,10 @@ def _quadrant_template(reference: float):
     scale = alt.Scale(domain=[0, 1], clamp=True)
     points = alt.Chart(alt.NamedData(name="stores")).mark_circle(
         opacity=0.9, stroke="#333", strokeWidth=0.5).encode(
-        x=alt.X("employee_engagement:Q", scale=scale, title="Staff engagement (0-1)"),
-        y=alt.Y("customer_engagement:Q", scale=scale, title="Customer engagement (0-1)"),
+        x=alt.X("employee_engagement:Q", scale=scale, title="Staff engagement (0-1)",
+                axis=alt.Axis(tickCount=5)),
+        y=alt.Y("customer_engagement:Q", scale=scale, title="Customer engagement (0-1)",
+                axis=alt.Axis(tickCount=5)),
         # the map beside it carries the legend of the one colour meaning
         color=_engagement_colour(None).legend(None),
         size=alt.Size("revenue:Q", title="Revenue ($/week)", legend=None,

@@ -194,8 +194,8 @@ def GameFacilitator():
         with solara.Card("Who runs which store"):
             VegaChart(ui_charts.store_map_of(table, session.typical_revenue()))
             rows = [[str(r.store), r.player,
-                     "decided" if r.store in decided else ("-" if r.store not in owners
-                                                           else "thinking"),
+                     "decided" if r.store in decided else (
+                         "-" if r.store not in owners or session.finished else "thinking"),
                      r.decision] for r in table.itertuples()]
             solara.HTML(tag="div", unsafe_innerHTML=_table(
                 ["Store", "Run by", "This quarter", "Policy in force"], rows),

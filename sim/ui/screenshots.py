@@ -39,9 +39,6 @@ def take(url: str, out: Path) -> None:
             page.get_by_text(f"Week {week} of").wait_for()
         time.sleep(2)
         page.screenshot(path=out / "store-view.png")
-        page.get_by_text("Customers", exact=True).first.scroll_into_view_if_needed()
-        time.sleep(1)
-        page.screenshot(path=out / "store-view-charts.png")
 
         page.goto(url + "compare")
         page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 3")
@@ -77,7 +74,8 @@ def take(url: str, out: Path) -> None:
             host.get_by_role("button", name="Play the quarter").click()
             host.get_by_text("Game over" if quarter == 2 else "Quarter 2 of").first.wait_for()
         host.get_by_text("Debrief: which decisions paid").wait_for()
-        host.get_by_text("Debrief: which decisions paid").scroll_into_view_if_needed()
+        host.locator(".debrief-headline").evaluate(
+            "e => e.closest('.v-card').scrollIntoView({block: 'start'})")
         time.sleep(2)
         host.screenshot(path=out / "game-debrief.png")
         browser.close()
