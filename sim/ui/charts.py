@@ -27,7 +27,7 @@ import pandas as pd
 from sim.model import LoyaltyModel
 
 CHART_HEIGHT = 260
-MAP_WIDTH = 330
+MAP_WIDTH = 290
 FONT_PX = 16  # smallest text on a chart: readable from the back of a room (issue 12)
 CHURN_WINDOW = 4  # weeks
 TURNOVER_WINDOW = 13  # weeks (a quarter: quits of ~300 staff are rare events week to week)

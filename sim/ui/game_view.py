@@ -228,7 +228,7 @@ def Debrief(session: GameSession, table: pd.DataFrame):
                 solara.Text("Gain: a store's profit minus that of its twin, the same store on "
                             "the same seed under the company default. One game of a few "
                             "stores: a pointer for discussion, not an estimate; "
-                            "`loyalty-sim run` gives intervals over replications.",
+                            "loyalty-sim run gives intervals over replications.",
                             style={"font-size": "15px"})
             with solara.Div(classes=["loyalty-chart"]):
                 VegaChart(ui_charts.quadrant_of(table, session.typical_revenue()))
