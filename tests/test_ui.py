@@ -219,7 +219,7 @@ def test_step_advances_the_model_and_redraws_the_charts(built):
 
 def test_key_figures_and_the_week_slider_follow_the_run(built):
     rc = render(app.StoreView)
-    assert "not started" in html_text(rc)
+    assert "before week 1" in html_text(rc)
     for _ in range(3):
         click(rc, "Step")
     shown = html_text(rc)

@@ -230,8 +230,8 @@ def key_figures(frame: pd.DataFrame, start: int, week: int | None = None
     """(label, value, change since the policy started) of the strip's figures at a week (the
     last one by default); the change is from the week before `start` (week 0 if 0)."""
     if frame.empty:
-        return [("Week", "not started", "")] + [(label, "\u2014", "")
-                                                for label, *_ in KEY_FIGURES]
+        return [("Week", "0", "before week 1")] + [(label, "\u2014", "")
+                                                    for label, *_ in KEY_FIGURES]
     frame = frame.assign(churn_13=frame["churn_rate_annual_pct"].rolling(13, 1).mean())
     last = len(frame) - 1
     row = last if week is None else min(max(week, 0), last)
