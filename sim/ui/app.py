@@ -24,7 +24,7 @@ import solara.server.settings
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
-from sim.studies.labels import choice_label
+from sim.studies.labels import choice_label, event_words
 from sim.ui import charts as ui_charts
 from sim.ui import game_view
 from sim.ui.assets import WebAssetsError, ensure_web_assets
@@ -38,7 +38,6 @@ from sim.ui.workshop import (
     WorkshopModel,
     changed_parameters,
     default_arms,
-    event_label,
     event_markers,
     load_presets,
     model_params,
@@ -369,11 +368,9 @@ def RunStatus(model):
 
 
 def _event_text(spec: dict) -> str:
-    """An event with its week, for the status card (the charts show `event_label`)."""
-    text = f"week {spec['week']}: {event_label(spec)}"
-    if "crisis" in spec:
-        text += f" for {spec['crisis']['duration']} wk"
-    return text
+    """An event in words for the status card: the one describer (sim.model.events) with the
+    shared labels; the charts' markers are the short `event_label`."""
+    return event_words(spec)
 
 
 @solara.component
