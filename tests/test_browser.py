@@ -378,7 +378,7 @@ def test_compare_page_opens_on_the_question_and_runs_to_the_end(browser, server)
         view.wait_for_charts(3)
         summary = page.locator(".v-card", has_text="Side by side").last
         text = summary.inner_text()
-        for arm in ("Coaching", "HR programme", "Both"):
+        for arm in (load_presets()[label].arm_label for label in default_arms(load_presets())):
             assert arm in text
         assert page.evaluate(OVERFLOW) <= 0
         view.press("Run to the end")

@@ -22,6 +22,7 @@ from sim import LoyaltyModel
 from sim.cli import app as cli_app
 from sim.model.parameters import PARAMETER_NAMES, Parameters, check_value, parameter_fields
 from sim.studies.labels import choice_label
+from sim.studies.scenario import SHIPPED_DIR, load_scenario
 from sim.ui import app
 from sim.ui import assets as ui_assets
 from sim.ui import charts as ui_charts
@@ -346,7 +347,9 @@ def test_compare_page_opens_on_the_question_and_says_who_is_ahead():
     arms = [select(rc, f"Arm {x}").v_model for x in ("A", "B")]
     arms.append(select(rc, "Arm C (optional)").v_model)
     # The flagship question: coaching against the HR programme, with both as a third arm.
-    assert [presets[a].arm_label for a in arms] == ["Coaching", "HR programme", "Both"]
+    flagship = load_scenario(SHIPPED_DIR / "coaching_vs_hr.yaml")
+    names = [flagship.arm_label(a) for a in ("coaching", "hr_programme", "both")]
+    assert [presets[a].arm_label for a in arms] == names
     assert "Press" in html_text(rc)
     for _ in range(2):
         click(rc, "Step")
@@ -358,8 +361,9 @@ def test_compare_page_opens_on_the_question_and_says_who_is_ahead():
     titles = [str(c) for w in rc.find(v.CardTitle).widgets for c in w.children]
     assert any(t.startswith("Side by side - week 18, seed") for t in titles)
     shown = html_text(rc)
-    assert re.search(r"After 18 weeks (Coaching|HR programme|Both) is ahead of "
-                     r"(Coaching|HR programme|Both) by \$[\d.,]+[kM]?", shown), shown
+    either = "|".join(re.escape(n) for n in names)
+    assert re.search(rf"After 18 weeks ({either}) is ahead of ({either}) by \$[\d.,]+[kM]?",
+                     shown), shown
     assert len(vega_specs(rc)) == len(app.COMPARE_CARDS)
 
 
