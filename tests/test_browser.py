@@ -8,6 +8,7 @@ CI=true a missing chromium fails these tests; elsewhere it skips them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,9 +20,11 @@ from pathlib import Path
 import pytest
 
 from sim.cli.ui import server_command, server_environment
+from sim.ui import app
+from sim.ui import charts as ui_charts
 from sim.ui.app import _event_text as event_text
 from sim.ui.assets import ensure_web_assets
-from sim.ui.workshop import MODEL_DEFAULTS, Preset, default_arms, load_presets
+from sim.ui.workshop import MODEL_DEFAULTS, Preset, default_arms, event_markers, load_presets
 
 pytestmark = pytest.mark.browser
 
@@ -50,15 +53,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def _serve(tmp_path_factory, **environment):
     """The view served by `solara run sim/ui/app.py` on a free port; stopped afterwards."""
     chromium = _chromium()  # fail or skip before starting anything
     ensure_web_assets()
     port = _free_port()
     log_path = tmp_path_factory.mktemp("solara") / "server.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen(server_command("127.0.0.1", port), env=server_environment(),
+        process = subprocess.Popen(server_command("127.0.0.1", port),
+                                   env=server_environment(**environment),
                                    stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -88,6 +91,11 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
 def browser(server):
     from playwright.sync_api import sync_playwright
 
@@ -103,8 +111,9 @@ def browser(server):
 class Page:
     """A fresh tab on the view that records the console's errors."""
 
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    def __init__(self, browser, url: str, width: int = 1366, height: int = 768):
+        self.context = browser.new_context(viewport={"width": width, "height": height},
+                                           accept_downloads=True)
         self.page = self.context.new_page()
         self.page.set_default_timeout(PAGE_READY_MS)
         self.errors: list[str] = []
@@ -154,19 +163,128 @@ class Page:
 def store_view(browser, server):
     page = Page(browser, server["url"] + "/")
     page.page.get_by_text("Not started").wait_for()
-    page.wait_for_charts(6)
+    page.wait_for_charts(8)
     yield page
     page.close()
 
 
+# The smallest text of the charts, and how far the page overflows sideways (px).
+SMALLEST_CHART_TEXT = """() => Math.min(...[...document.querySelectorAll('.vega-embed svg text')]
+    .filter(t => t.textContent.trim() !== '')
+    .map(t => parseFloat(getComputedStyle(t).fontSize)))"""
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
 def test_page_loads_with_no_error_in_the_console(store_view):
     page = store_view.page
-    for text in ("Store map", "Staff vs customer engagement by store", "Customers and churn",
-                 "Revenue and profit", "Employee engagement and turnover",
-                 "Customer engagement segments", "Store view", "Compare arms"):
+    for text in ("Store map", "Store view", "Compare arms"):
         assert page.get_by_text(text, exact=True).first.is_visible(), text
+    for title, _ in app.STORE_CARDS:
+        assert page.get_by_text(title, exact=True).count() >= 1, title
     for button in ("Reset", "▶", "Step"):
         assert page.get_by_role("button", name=button, exact=True).is_visible()
+    # Mesa's developer settings are tucked away; the room gets a plain speed control.
+    for hidden in ("Play Interval (ms)", "Render Interval (steps)", "Use Threads",
+                   "Information"):
+        assert page.get_by_text(hidden, exact=True).count() == 0, hidden
+    for speed in ("slow", "normal", "fast"):
+        assert page.get_by_role("button", name=speed).is_visible()
+    assert page.get_by_text("runs on Solara").count() == 0
+    assert store_view.errors == []
+
+
+def test_projector_text_is_16px_and_nothing_overflows_at_1366(store_view):
+    store_view.step(1)
+    page = store_view.page
+    assert page.evaluate(SMALLEST_CHART_TEXT) >= 16
+    assert page.evaluate(OVERFLOW) <= 0
+    # Each chart fills its card's width (the store map keeps square tiles).
+    widths = page.evaluate("""() => [...document.querySelectorAll('.loyalty-chart')].map(
+        c => [c.querySelector('svg').getBoundingClientRect().width,
+              c.getBoundingClientRect().width])""")
+    assert len(widths) == 8
+    assert all(svg >= 0.9 * card for svg, card in widths[1:]), widths
+    assert store_view.errors == []
+
+
+def test_key_figures_update_on_step(store_view):
+    strip = store_view.page.locator(".key-figures")
+    assert "before week 1" in strip.inner_text()
+    store_view.step(1)
+    first = strip.inner_text()
+    assert "Customers" in first and "Total profit" in first and "$" in first
+    store_view.step(2)
+    assert strip.inner_text() != first
+    assert "since wk 1" in strip.inner_text()
+    assert store_view.errors == []
+
+
+def test_a_changed_lever_shows_the_reset_cue_until_reset(store_view):
+    page = store_view.page
+    cue = page.get_by_text("changed: press Reset to apply")
+    assert cue.count() == 0
+    coaching = page.locator(".v-slider", has_text="Coaching (hours per supervisor").get_by_role(
+        "slider")
+    coaching.focus()
+    coaching.press("End")
+    cue.wait_for()
+    assert page.get_by_text("Coaching: 0.5 → 8").is_visible()
+    store_view.press("Reset")
+    cue.wait_for(state="detached")
+    assert store_view.errors == []
+
+
+def test_event_markers_appear_on_every_time_chart(store_view):
+    preset = next(p for p in load_presets().values()
+                  if any("layoff" in e for e in p.events))
+    page = store_view.page
+    page.locator(".v-select", has_text="Scenario arm").click()
+    page.get_by_role("option", name=preset.label, exact=True).click()
+    page.get_by_text(f"preset: {preset.label}").wait_for()
+    store_view.wait_for_charts(8)
+    store_view.step(1)
+    labels = [label for _, label in event_markers(preset.events)]
+    for label in labels:
+        marked = page.locator(".vega-embed svg text", has_text=label)
+        assert marked.count() >= len(app._TIME_CHARTS), label
+    # The story of the scenario is on the page.
+    assert page.get_by_text("The question").is_visible()
+    assert store_view.errors == []
+
+
+def test_export_gives_a_png_of_a_chart_and_a_csv_of_the_run(store_view):
+    page = store_view.page
+    for week in (1, 2, 3):
+        store_view.step(week)
+    chart = page.locator(".loyalty-chart").nth(3)
+    chart.locator("details summary").click()
+    with page.expect_download() as png:
+        chart.get_by_text("Save as PNG").click()
+    data = Path(png.value.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    with page.expect_download() as csv:
+        page.get_by_role("button", name="Download the run (CSV)").click()
+    text = Path(csv.value.path()).read_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("week,") and len(lines) == 4  # a header and three weeks
+    assert store_view.errors == []
+
+
+def test_the_week_slider_looks_back_and_live_returns(store_view):
+    page = store_view.page
+    for week in (1, 2, 3, 4):
+        store_view.step(week)
+    week_shown = "() => document.querySelector('.key-figure .value').textContent"
+    slider = page.locator(".v-slider", has_text="Look back at week").get_by_role("slider")
+    slider.focus()
+    slider.press("Home")
+    page.wait_for_function(f"{week_shown} === '1'")
+    # every time chart marks the week looked at
+    page.wait_for_function(f"""() => [...document.querySelectorAll('.vega-embed svg')]
+        .filter(svg => svg.querySelector('[stroke="{ui_charts.VIEWING_COLOUR}"]')).length
+        >= {len(app._TIME_CHARTS)}""")
+    store_view.press("Live")
+    page.wait_for_function(f"{week_shown} === '4'")
     assert store_view.errors == []
 
 
@@ -183,7 +301,7 @@ def test_stepping_changes_the_charts(store_view):
 
 def test_changing_a_lever_and_resetting_changes_the_model(store_view):
     page = store_view.page
-    run = page.locator(".v-card", has_text="This run")
+    run = page.locator(".v-card", has_text="This run").last
     assert "coaching 0.5 h/wk" in run.inner_text()
     coaching = page.locator(".v-slider", has_text="Coaching (hours per supervisor").get_by_role(
         "slider")
@@ -200,7 +318,10 @@ def test_changing_a_lever_and_resetting_changes_the_model(store_view):
     seed = page.get_by_label("Seed")
     seed.fill("7")
     seed.press("Enter")
-    # Nothing changes until Reset.
+    # Nothing changes until Reset; the levers that will change are listed.
+    for change in ("Seed: 42 \u2192 7", "Stores in the chain: 20 \u2192 12",
+                   "Coaching: 0.5 \u2192 8"):
+        page.get_by_text(change).wait_for()
     assert "coaching 0.5 h/wk" in run.inner_text()
     store_view.press("Reset")
     page.get_by_text("Seed 7 · ").wait_for()
@@ -224,7 +345,7 @@ def test_a_preset_loads_an_arm_and_reset_keeps_it(store_view):
     page = store_view.page
     page.locator(".v-select", has_text="Scenario arm").click()
     page.get_by_role("option", name=preset.label, exact=True).click()
-    run = page.locator(".v-card", has_text="This run")
+    run = page.locator(".v-card", has_text="This run").last
     page.get_by_text(f"preset: {preset.label}").wait_for()
     assert page.get_by_label("Seed").input_value() == str(preset.seed)
     store_view.press("Step")
@@ -249,25 +370,108 @@ def test_a_seed_that_is_not_a_number_is_reported_not_a_crash(store_view):
     assert store_view.errors == []
 
 
-def test_compare_page_shows_both_arms(browser, server):
+def test_compare_page_opens_on_the_question_and_runs_to_the_end(browser, server):
     view = Page(browser, server["url"] + "/compare")
     try:
         page = view.page
         page.get_by_text("Side by side").wait_for()
         view.wait_for_charts(3)
-        summary = page.locator(".v-card", has_text="Side by side")
-        for week in (1, 2):
-            view.press("Step")
-            page.get_by_text(f"Side by side - week {week}").wait_for()
+        summary = page.locator(".v-card", has_text="Side by side").last
         text = summary.inner_text()
-        arm_a, arm_b = default_arms(load_presets())
-        assert f"A: {arm_a}" in text and f"B: {arm_b}" in text
-        assert "Gap (B - A)" in text and text.count("Cumulative profit") == 3
-        for title in ("The gap as it builds", "Profit", "Churn"):
-            assert page.get_by_text(title, exact=True).first.is_visible()
+        for arm in (load_presets()[label].arm_label for label in default_arms(load_presets())):
+            assert arm in text
+        assert page.evaluate(OVERFLOW) <= 0
+        view.press("Run to the end")
+        headline = page.locator(".headline")
+        headline.filter(has_text="is ahead of").wait_for(timeout=180_000)
+        horizon = max(load_presets()[a].horizon_weeks for a in default_arms(load_presets()))
+        assert headline.inner_text().startswith(f"After {horizon} weeks ")
+        assert re.search(r"by \$[\d.]+[kM]?[ ,]", headline.inner_text())
+        view.wait_until_charts_settle()
+        assert page.evaluate(SMALLEST_CHART_TEXT) >= 16
+        assert page.locator(".vega-embed svg text", has_text="policies start").count() >= 3
+        assert page.evaluate(OVERFLOW) <= 0
         assert view.errors == []
     finally:
         view.close()
+
+
+# ------------------------------------------------------------------------------- game mode
+@pytest.fixture(scope="module")
+def game_server(tmp_path_factory):
+    yield from _serve(tmp_path_factory, game={"n_stores": 4, "rounds": 2, "seed": 7},
+                      join_url="http://join.example/play")
+
+
+def _join(browser, url: str, code: str, name: str, store: int) -> Page:
+    player = Page(browser, url + "/play", width=412, height=900)  # a phone
+    page = player.page
+    page.get_by_label("Code on the screen").fill(code)
+    page.get_by_label("Your name").fill(name)
+    page.locator(".v-select", has_text="Store").click()
+    page.get_by_role("option", name=f"Store {store} (free)").click()
+    page.get_by_role("button", name="Join").click()
+    page.get_by_text(f"Store {store} · {name}").wait_for()
+    return player
+
+
+def test_a_facilitator_and_three_participants_play_two_quarters(browser, game_server):
+    game_browser = browser  # one chromium for the module; each person has their own context
+    url = game_server["url"]
+    host = Page(game_browser, url + "/game")
+    players: list[Page] = []
+    try:
+        page = host.page
+        page.get_by_text("http://join.example/play").wait_for()
+        code = page.locator(".join-code").inner_text().strip()
+        assert re.fullmatch(r"[A-Z2-9]{4}", code)
+        players = [_join(game_browser, url, code, name, store)
+                   for name, store in (("Ann", 1), ("Bo", 2), ("Cy", 3))]
+        # participants see their game only: no tabs to the facilitator's pages
+        assert players[0].page.get_by_role("tab").count() == 0
+        page.get_by_text("0 of 3 stores with players have decided").wait_for()
+        ann, bo, cy = (p.page for p in players)
+        # Ann coaches, Bo joins the HR programme, Cy keeps the default: all at once.
+        coaching = ann.locator(".v-slider", has_text="Supervisor coaching").get_by_role("slider")
+        coaching.focus()
+        for _ in range(7):
+            coaching.press("ArrowRight")  # 0.5 -> 4 h/wk
+        bo.get_by_label("Join the company HR programme").check()
+        for p in (ann, bo, cy):
+            p.get_by_role("button", name="Submit decision").click()
+        for p in (ann, bo, cy):
+            p.get_by_text("Your decision is in").wait_for()
+        page.get_by_text("3 of 3 stores with players have decided").wait_for()
+        page.get_by_role("button", name="Play the quarter").click()
+        for p in (ann, bo, cy):
+            p.get_by_text("Quarter 2 of 2").wait_for()
+        who = page.locator(".who-runs").inner_text()
+        assert "coaching 4 h/wk" in who and "HR programme" in who and "company default" in who
+        # Bo reloads: back to his store, not to the join form.
+        bo.reload()
+        bo.get_by_text("Store 2 · Bo").wait_for()
+        assert bo.get_by_text("Join the game").count() == 0
+        # Cy's browser goes away; the game goes on without her.
+        players[2].close()
+        players = players[:2]
+        for p in (ann, bo):
+            p.get_by_role("button", name="Submit decision").click()
+        page.get_by_text("2 of 3 stores with players have decided").wait_for()
+        page.get_by_role("button", name="Play the quarter").click()
+        page.get_by_text("Game over: 2 quarters played").wait_for()
+        page.get_by_text("Debrief: which decisions paid").wait_for()
+        assert page.locator(".debrief-table").inner_text().count("Company HR programme") == 1
+        page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 2")
+        board = ann.locator(".leaderboard").inner_text()
+        for name in ("Ann", "Bo", "Cy", "company default"):
+            assert name in board
+        assert ann.get_by_text("Game over").count() >= 1
+        assert page.evaluate(SMALLEST_CHART_TEXT) >= 16
+        assert host.errors == [] and all(p.errors == [] for p in players)
+    finally:
+        for p in players:
+            p.close()
+        host.close()
 
 
 def test_server_command_is_solara_run_on_the_app():

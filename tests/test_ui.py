@@ -7,6 +7,8 @@ Pages are rendered with `solara.render` inside the app's router and layout, the 
 from __future__ import annotations
 
 import functools
+import json
+import re
 import socket
 
 import ipyvuetify as v
@@ -19,6 +21,8 @@ from typer.testing import CliRunner
 from sim import LoyaltyModel
 from sim.cli import app as cli_app
 from sim.model.parameters import PARAMETER_NAMES, Parameters, check_value, parameter_fields
+from sim.studies.labels import choice_label
+from sim.studies.scenario import SHIPPED_DIR, load_scenario
 from sim.ui import app
 from sim.ui import assets as ui_assets
 from sim.ui import charts as ui_charts
@@ -95,6 +99,11 @@ def click(rc, label: str) -> None:
     rc.find(v.Btn, children=[label]).widget.click()
 
 
+def html_text(rc) -> str:
+    """The text of the page's HTML blocks (solara.HTML)."""
+    return " ".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets)
+
+
 def vega_specs(rc) -> list[dict]:
     return [w.spec for w in rc.find(VegaView).widgets]
 
@@ -114,8 +123,10 @@ def test_store_view_has_every_lever_with_an_allowed_range():
             assert widget.v_model == FIELDS[control.name].default
     for control in (c for c in CONTROLS if c.kind == "Select"):
         widget = select(rc, control.label)
-        assert widget.items == list(FIELDS[control.name].metadata["choices"])
-        assert widget.v_model == FIELDS[control.name].default
+        # Plain-English labels, one per allowed value, shared with the reports.
+        assert widget.items == [choice_label(control.name, c)
+                                for c in FIELDS[control.name].metadata["choices"]]
+        assert widget.v_model == choice_label(control.name, FIELDS[control.name].default)
     crisis = [w for w in rc.find(v.Checkbox).widgets if w.label.startswith("Crisis")]
     assert len(crisis) == 1 and crisis[0].v_model is False
     seed = rc.find(v.TextField).widget
@@ -145,9 +156,10 @@ def test_changing_levers_and_pressing_reset_rebuilds_the_model_with_them(built):
     slider(rc, "HR programme budget").v_model = 600
     slider(rc, "Stores in the chain").v_model = 6
     slider(rc, "Transparency").v_model = 0.8
-    select(rc, "Who works the front line").v_model = "most_engaged"
-    select(rc, "Service policy").v_model = "first_contact_resolution"
-    select(rc, "Coaching goes first to").v_model = "random"
+    select(rc, "Who works the front line").v_model = choice_label("staffing_rule", "most_engaged")
+    select(rc, "Service policy").v_model = choice_label("service_policy",
+                                                        "first_contact_resolution")
+    select(rc, "Coaching goes first to").v_model = choice_label("coaching_targeting", "random")
     [w for w in rc.find(v.Checkbox).widgets if w.label.startswith("Crisis")][0].v_model = True
     slider(rc, "Crisis severity").v_model = 0.8
     slider(rc, "Layoffs").v_model = 0.1
@@ -164,7 +176,7 @@ def test_changing_levers_and_pressing_reset_rebuilds_the_model_with_them(built):
     assert {"week": 30, "layoff": {"share": 0.1}} in model.scheduled
     assert len(model.stores) == 6
     # The sidebar's summary reads the rebuilt model.
-    assert any("coaching 3 h/wk (random)" in t for t in texts(rc))
+    assert any("coaching 3 h/wk (staff at random)" in t for t in texts(rc))
 
 
 def test_seed_box_converts_text_and_survives_a_typo(built):
@@ -197,13 +209,68 @@ def test_parse_seed(text, seed, ok):
 def test_step_advances_the_model_and_redraws_the_charts(built):
     rc = render(app.StoreView)
     before = vega_specs(rc)
-    assert len(before) == 6
+    assert len(before) == len(app.STORE_CARDS) == 8
     click(rc, "Step")
     model = built[-1]
     assert model.week == 0
     assert any(t.startswith("Week 1 of 156") for t in texts(rc))
     after = vega_specs(rc)
     assert all(a != b for a, b in zip(before, after, strict=True))
+
+
+def test_key_figures_and_the_week_slider_follow_the_run(built):
+    rc = render(app.StoreView)
+    assert "before week 1" in html_text(rc)
+    for _ in range(3):
+        click(rc, "Step")
+    shown = html_text(rc)
+    assert "Customers" in shown and "since wk 1" in shown
+    week = slider(rc, "Look back at week")
+    assert (week.min, week.max, week.v_model) == (1, 3, 3)
+    week.v_model = 1
+    figures = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+               if "key-figure" in w.unsafe_innerHTML][0]
+    assert "<div class='value'>1</div>" in figures  # the strip shows week 1
+    # the charts mark the week looked at
+    assert all(spec["datasets"].get("viewing") == [{"week": 0}]
+               for spec in vega_specs(rc)[2:])
+    click(rc, "Live")
+    assert all("viewing" not in spec["datasets"] for spec in vega_specs(rc))
+
+
+def test_a_changed_lever_is_named_until_reset(built):
+    rc = render(app.StoreView)
+    assert "changed: press Reset to apply" not in html_text(rc)
+    slider(rc, "Coaching").v_model = 4.0
+    select(rc, "Service policy").v_model = choice_label("service_policy",
+                                                        "first_contact_resolution")
+    assert "changed: press Reset to apply" in html_text(rc)
+    assert any("Coaching: 0.5 → 4" in t for t in texts(rc))
+    assert any("Service policy: short contacts → first-contact resolution" in t
+               for t in texts(rc))
+    click(rc, "Reset")
+    assert "changed: press Reset to apply" not in html_text(rc)
+
+
+def test_every_shipped_scenario_tells_its_story():
+    for preset in load_presets().values():
+        assert preset.question and preset.watch and preset.try_next
+    shipped = [p for label, p in load_presets().items() if label != MODEL_DEFAULTS]
+    assert all(p.watch != ui_model.Preset.watch for p in shipped)
+
+
+def test_event_markers_label_every_kind_of_event():
+    events = [{"week": 13, "set": {"coaching_hours": 4.0, "hr_budget": 450.0}},
+              {"week": 26, "crisis": {"duration": 26, "severity": 0.6}},
+              {"week": 28, "layoff": {"share": 0.15}},
+              {"week": 52, "set": {"staffing_level": 1.0}}]
+    assert ui_model.event_markers(events) == [
+        (13, "coaching 4 h/wk, HR programme $450/employee/yr"), (26, "crisis (severity 0.6)"),
+        (28, "layoffs 15%"), (52, "re-hiring")]
+    rows = ui_charts.event_rows(ui_model.event_markers(events))
+    assert [r["week"] for r in rows] == [13, 26, 28, 52]
+    assert rows[1]["offset"] != rows[2]["offset"]  # two weeks apart: not on one line
+    assert ui_model.policy_start(events) == 13 and ui_model.policy_start([]) == 0
 
 
 def test_preset_loads_an_arm_into_the_controls_and_the_model(built):
@@ -253,7 +320,7 @@ def test_a_broken_scenario_file_is_left_out_with_its_reason(tmp_path):
         "name: bad\nquestion: q?\nhorizon_weeks: 10\nreplications: 1\nseed: 1\n"
         "arms:\n  a: {parameters: {coachng_hours: 2}}\n  b: {}\n")
     presets = load_presets(tmp_path)
-    assert list(presets) == [MODEL_DEFAULTS, "good: a", "good: b"]
+    assert list(presets) == [MODEL_DEFAULTS, "Good: A", "Good: B"]
     problems = preset_problems(tmp_path)
     assert len(problems) == 1 and "bad.yaml" in problems[0] and "coachng_hours" in problems[0]
     assert "\n" not in problems[0]
@@ -274,42 +341,67 @@ def test_unknown_parameter_is_not_silently_dropped():
 
 
 # ------------------------------------------------------------------------------- compare page
-def test_compare_page_runs_two_arms_on_one_seed():
+def test_compare_page_opens_on_the_question_and_says_who_is_ahead():
     presets = load_presets()
     rc = render(app.CompareView, "/compare")
-    arm_a, arm_b = select(rc, "Arm A"), select(rc, "Arm B")
-    assert arm_a.items == list(presets) and arm_a.v_model != arm_b.v_model
-    first, last = list(presets)[1], list(presets)[-1]
-    arm_a.v_model, arm_b.v_model = first, last
-    type_in(rc.find(v.TextField).widget, "5")
-    click(rc, "Reset")
+    arms = [select(rc, f"Arm {x}").v_model for x in ("A", "B")]
+    arms.append(select(rc, "Arm C (optional)").v_model)
+    # The flagship question: coaching against the HR programme, with both as a third arm.
+    flagship = load_scenario(SHIPPED_DIR / "coaching_vs_hr.yaml")
+    names = [flagship.arm_label(a) for a in ("coaching", "hr_programme", "both")]
+    assert [presets[a].arm_label for a in arms] == names
+    assert "Press" in html_text(rc)
     for _ in range(2):
         click(rc, "Step")
-    shown = " ".join(str(w.children) for w in rc.find(v.Html, tag="div").widgets)
-    assert f"A: {first}" in shown and f"B: {last}" in shown
+    shown = html_text(rc)
+    # Before the policies start (week 13) the arms are the same chain.
+    assert "After 2 weeks the arms are level: their policies differ from week 13." in shown
+    for _ in range(16):
+        click(rc, "Step")
     titles = [str(c) for w in rc.find(v.CardTitle).widgets for c in w.children]
-    assert "Side by side - week 2, seed 5" in titles
-    assert "Gap (B - A)" in shown and "Cumulative profit" in shown
+    assert any(t.startswith("Side by side - week 18, seed") for t in titles)
+    shown = html_text(rc)
+    either = "|".join(re.escape(n) for n in names)
+    assert re.search(rf"After 18 weeks ({either}) is ahead of ({either}) by \$[\d.,]+[kM]?",
+                     shown), shown
+    assert len(vega_specs(rc)) == len(app.COMPARE_CARDS)
 
 
-def test_arms_comparison_steps_both_arms_in_lock_step():
-    arm_a, arm_b = ui_model.default_arms(load_presets())
-    pair = ArmsComparison(rng="3", arm_a=arm_a, arm_b=arm_b)
+def test_compare_page_changes_arms_on_reset_and_runs_to_the_end(built):
+    presets = load_presets()
+    rc = render(app.CompareView, "/compare")
+    first, last = list(presets)[1], list(presets)[-1]
+    select(rc, "Arm A").v_model, select(rc, "Arm B").v_model = first, last
+    select(rc, "Arm C (optional)").v_model = ArmsComparison.NO_ARM
+    type_in(rc.find(v.TextField).widget, "5")
+    click(rc, "Reset")
+    click(rc, "Run to the end")
+    models = [w for w in built if w.preset in (first, last)]
+    assert all(not m.running for m in models[-2:])
+    titles = [str(c) for w in rc.find(v.CardTitle).widgets for c in w.children]
+    horizon = max(presets[first].horizon_weeks, presets[last].horizon_weeks)
+    assert f"Side by side - week {horizon}, seed 5" in titles
+    shown = html_text(rc)
+    assert first in shown and last in shown  # two scenarios: arms named in full
+
+
+def test_arms_comparison_steps_arms_in_lock_step():
+    arms = ui_model.default_arms(load_presets())
+    trio = ArmsComparison(rng="3", arm_a=arms[0], arm_b=arms[1], arm_c=arms[2])
     for _ in range(4):
-        pair.step()
-    a, b = (arm.model_frame() for arm in pair.arms)
-    assert len(a) == len(b) == 4 and pair.week == 3
-    assert pair.arms[0].seed == pair.arms[1].seed == 3
-    assert pair.labels == (arm_a, arm_b)
-    # The same arm on both sides, same seed: identical weeks, no gap.
-    same = ArmsComparison(rng="3", arm_a=arm_b, arm_b=arm_b)
+        trio.step()
+    frames = [arm.model_frame() for arm in trio.arms]
+    assert [len(f) for f in frames] == [4, 4, 4] and trio.week == 3
+    assert {arm.seed for arm in trio.arms} == {3}
+    # The same arm twice, same seed: identical weeks, no one ahead.
+    same = ArmsComparison(rng="3", arm_a=arms[1], arm_b=arms[1])
     for _ in range(4):
         same.step()
+    assert len(same.arms) == 2
     pd.testing.assert_frame_equal(*(arm.model_frame() for arm in same.arms))
-    gaps = app.gap_frame(same)
-    assert len(gaps) == 4 and np.allclose(gaps[["profit_gap", "churn_gap"]].to_numpy(), 0)
+    assert app.headline(same) == "After 4 weeks the arms are level."
     unknown = ArmsComparison(arm_a="nope: nothing")
-    assert "not a shipped arm" in unknown.notice and unknown.labels[0] == arm_a
+    assert "not a shipped arm" in unknown.notice and unknown.presets[0].label == arms[0]
 
 
 # ------------------------------------------------------------------------------------- charts
@@ -326,13 +418,16 @@ def test_charts_are_valid_vega_lite_before_and_after_steps():
                           crisis=True, crisis_week=1, crisis_weeks=2)
     for _ in range(2):
         frame = ui_charts.weekly(model)
+        events = ui_charts.event_rows(ui_model.event_markers(model.scheduled))
         specs = [ui_charts.store_map(model), ui_charts.quadrant(model),
-                 ui_charts.customers_and_churn(frame, 10),
-                 ui_charts.revenue_and_profit(frame, 10),
-                 ui_charts.engagement_and_turnover(frame, 10),
-                 ui_charts.segment_shares(frame, 10)]
+                 *(build(frame, 10, events=events) for build in (
+                     ui_charts.customers, ui_charts.churn, ui_charts.money,
+                     ui_charts.engagement, ui_charts.turnover, ui_charts.segment_shares)),
+                 *app.store_specs(model, view_week=0).values()]
         for spec in specs:
             ui_charts.validate(spec)
+            # strict JSON, as the browser parses it: no NaN anywhere
+            json.dumps(spec, allow_nan=False)
             used = _data_names(spec)
             # Every data set read is filled in, and every one filled in is read (the page swaps
             # data sets into the live chart by name).
@@ -373,11 +468,28 @@ def test_ui_command_rejects_bad_options_in_one_line():
     runner = CliRunner()
     for args, expected in ((["--port", "0"], "--port 0"),
                            (["--render-interval", "0"], "--render-interval 0"),
-                           (["--scenarios", "/no/such/folder"], "no such folder")):
+                           (["--scenarios", "/no/such/folder"], "no such folder"),
+                           (["--game", "--stores", "0"], "--stores 0 is not allowed"),
+                           (["--game", "--rounds", "99"], "--rounds 99 is not allowed")):
         result = runner.invoke(cli_app, ["ui", *args])
         assert result.exit_code == 2
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0]
+
+
+def test_game_settings_reach_the_server(monkeypatch):
+    from sim.cli.ui import server_environment
+    from sim.ui import game_view
+
+    env = server_environment(game={"n_stores": 5, "rounds": 3, "seed": 9},
+                             join_url="http://10.0.0.2:8765/play")
+    assert env["LOYALTY_SIM_GAME"] == "1" and env["LOYALTY_SIM_JOIN_URL"].endswith("/play")
+    assert env["SOLARA_THEME_SHOW_BANNER"] == "False"  # the badge would cover the charts
+    for name, value in env.items():
+        if name.startswith("LOYALTY_SIM_"):
+            monkeypatch.setenv(name, value)
+    assert game_view.session_settings() == {"n_stores": 5, "rounds": 3, "seed": 9}
+    assert game_view.game_enabled()
 
 
 def test_ui_command_refuses_a_busy_port():

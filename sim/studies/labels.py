@@ -11,7 +11,7 @@ from sim.model.parameters import COACHING_TARGETS, SERVICE_POLICIES, STAFFING_RU
 
 # Labels of the values of choice parameters, by parameter. Every allowed value has one (tested).
 CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "coaching_target": {
+    "coaching_targeting": {
         "least_engaged": "least engaged staff first",
         "random": "staff at random",
         "most_engaged": "most engaged staff first",
@@ -26,7 +26,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "least_engaged": "least engaged (cheapest) on the front line",
     },
 }
-CHOICES = {"coaching_target": COACHING_TARGETS, "service_policy": SERVICE_POLICIES,
+CHOICES = {"coaching_targeting": COACHING_TARGETS, "service_policy": SERVICE_POLICIES,
            "staffing_rule": STAFFING_RULES}
 
 
@@ -45,6 +45,14 @@ def humanize(name: str) -> str:
 def choice_label(parameter: str, value: str) -> str:
     """The plain-English label of a choice parameter's value (the value itself if unknown)."""
     return CHOICE_LABELS.get(parameter, {}).get(value, humanize(str(value)))
+
+
+def choice_value(parameter: str, label: str) -> str:
+    """The value whose plain-English label is `label` (a value passes through unchanged)."""
+    for value, text in CHOICE_LABELS.get(parameter, {}).items():
+        if text == label:
+            return value
+    return label
 
 
 def words(name: str) -> str:

@@ -165,6 +165,17 @@ class Arm(BaseModel):
                                     "events, after the scenario's own events.")
 
 
+class Story(BaseModel):
+    """The narrative a workshop follows: what to watch as it runs and what to try next (the
+    question is the study's `question`). Shown in the browser view beside the charts."""
+
+    model_config = _STRICT
+    watch: str = Field(min_length=1, description="What the room should watch as it runs, in "
+                       "a sentence or two.")
+    try_next: str = Field(min_length=1, description="What to try next: a lever to move or an "
+                          "arm to compare, and what it shows.")
+
+
 QUESTION_KINDS = ("arms", "contrast", "combined")
 
 
@@ -229,6 +240,8 @@ class Study(BaseModel):
         "chain's size).")
     events: list[EventSpec] = Field(default_factory=list, description="Events in every run "
                                     "(e.g. a crisis).")
+    story: Story | None = Field(default=None, description="Optional narrative for a workshop: "
+                                "what to watch and what to try next.")
 
 
     def _check_event_weeks(self, arms_key: str, arms: dict[str, Arm]) -> None:
@@ -336,6 +349,8 @@ class Scenario(Study):
             "seed": self.seed, "baseline": self.baseline_arm,
             "parameters": given(self.parameters),
             "events": [e.as_dict() for e in self.events], "arms": {}}
+        if self.story is not None:
+            data["story"] = self.story.model_dump()
         if self.questions:
             data["questions"] = [q.model_dump(exclude_none=True) for q in self.questions]
         for name, arm in self.arms.items():

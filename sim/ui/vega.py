@@ -3,7 +3,8 @@
 Solara's own VegaLite widget waits 100 ms before each draw and compiles the chart anew every
 time; at one draw per simulated week that alone used up most of the 250 ms a step may take.
 This one draws at once and, when a new spec differs from the last only
-in its `datasets`, hands the new rows to the live Vega view.
+in its `datasets`, hands the new rows to the live Vega view. Its menu exports the chart as PNG
+or SVG.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import traitlets
 # The Vue template is kept here (not in a .vue file) so that it ships with the package.
 TEMPLATE = r"""
 <template>
-  <div>
-    <div ref="plotElement"></div>
+  <div style="width: 100%">
+    <div ref="plotElement" style="width: 100%"></div>
   </div>
 </template>
 <script>
@@ -80,7 +81,8 @@ module.exports = {
       }
       const result = await vegaEmbed(this.$refs.plotElement, spec, {
         renderer: "svg",
-        actions: false,
+        // the menu saves the chart as PNG or SVG; the editor and source need the internet
+        actions: { export: true, source: false, compiled: false, editor: false },
       });
       this.view = result.view;
       this.shape = shape;

@@ -27,6 +27,7 @@ from sim.model.parameters import (
     Parameters,
     parameter_fields,
 )
+from sim.studies.labels import CHOICE_LABELS, choice_label, choice_value, humanize
 from sim.studies.scenario import shipped_scenarios
 
 DEFAULT_SEED = 42
@@ -67,11 +68,14 @@ CONTROLS: tuple[Control, ...] = (
     Control("n_stores", "SliderInt", "Stores in the chain", 1, 200, 1),
     Control("coaching_hours", "SliderFloat", "Coaching (hours per supervisor per week)",
             0.0, 8.0, 0.25),
-    Control("coaching_targeting", "Select", "Coaching goes first to", values=COACHING_TARGETS),
+    Control("coaching_targeting", "Select", "Coaching goes first to",
+            values=tuple(choice_label("coaching_targeting", c) for c in COACHING_TARGETS)),
     Control("hr_budget", "SliderInt", "HR programme budget ($ per employee per year)",
             0, 2000, 50),
-    Control("staffing_rule", "Select", "Who works the front line", values=STAFFING_RULES),
-    Control("service_policy", "Select", "Service policy", values=SERVICE_POLICIES),
+    Control("staffing_rule", "Select", "Who works the front line",
+            values=tuple(choice_label("staffing_rule", c) for c in STAFFING_RULES)),
+    Control("service_policy", "Select", "Service policy",
+            values=tuple(choice_label("service_policy", c) for c in SERVICE_POLICIES)),
     Control("transparency", "SliderFloat", "Transparency and listening (0 = none, 1 = full)",
             0.0, 1.0, 0.05),
     Control("crisis", "Checkbox", "Crisis"),
@@ -91,6 +95,15 @@ class Preset:
     events: tuple[dict[str, Any], ...] = ()
     horizon_weeks: int = DEFAULT_HORIZON_WEEKS
     seed: int = DEFAULT_SEED
+    arm_label: str = MODEL_DEFAULTS  # the arm's own label, without its scenario's
+    scenario: str = ""  # the scenario's name ("" for the model's defaults)
+    baseline: bool = False
+    question: str = ("What happens in a chain run the usual way? Move a lever, press Reset "
+                     "and Play to find out.")
+    watch: str = ("Staff engagement (green) and customer engagement (blue): the stores that "
+                  "turn green on the map first have strong supervisors.")
+    try_next: str = ("Raise coaching to 4 hours a week, press Reset, and watch churn a few "
+                     "months later; or load a scenario arm above.")
 
     def settings(self) -> dict[str, Any]:
         """The preset as WorkshopModel keyword arguments: the sidebar's controls and the rest."""
@@ -109,6 +122,9 @@ class Preset:
         for name in PARAMETER_CONTROLS:
             settings[name] = _FIELDS[name].default
         settings.update(self.parameters)
+        for name in CHOICE_LABELS:  # the sidebar's drop-downs show plain-English labels
+            if name in settings:
+                settings[name] = choice_label(name, settings[name])
         crisis_seen = layoff_seen = False
         for spec in self.events:
             event = parse_event(spec)
@@ -189,7 +205,10 @@ class WorkshopModel(LoyaltyModel):
         if layoff_share > 0:
             week = layoff_week if layoff_week is not None else crisis_week + LAYOFF_DELAY_WEEKS
             events.append({"week": int(week), "layoff": {"share": float(layoff_share)}})
-        parameters = {k: _as_field_type(k, v) if k in _FIELDS else v for k, v in parameters.items()}
+        self.settings = {"rng": rng, "crisis": crisis, "crisis_severity": crisis_severity,
+                         "layoff_share": layoff_share, **parameters}
+        parameters = {k: _as_field_type(k, choice_value(k, v)) if k in _FIELDS else v
+                      for k, v in parameters.items()}
         super().__init__(rng=seed, events=events, **parameters)
         self.seed = seed
         self.notice = notice
@@ -204,17 +223,25 @@ class WorkshopModel(LoyaltyModel):
 
 
 class ArmsComparison(mesa.Model):
-    """Two arms of the shipped scenarios on the same seed, stepped together (compare page)."""
+    """Arms of the shipped scenarios on the same seed, stepped together (compare page).
+
+    `arm_a` and `arm_b` are always shown; `arm_c` is optional ("" or "none": two arms).
+    """
+
+    NO_ARM = "(none)"
 
     def __init__(self, *, rng: Any = str(DEFAULT_SEED), arm_a: str = "", arm_b: str = "",
-                 scenarios_dir: str | None = None):
+                 arm_c: str = "", scenarios_dir: str | None = None):
         seed, notice = parse_seed(rng)
         super().__init__(rng=seed)
         presets = load_presets(scenarios_dir)
-        default_a, default_b = default_arms(presets)
+        defaults = default_arms(presets)
         notices = [notice] if notice else []
         chosen = []
-        for given, fallback in ((arm_a, default_a), (arm_b, default_b)):
+        for slot, (given, fallback) in enumerate(zip((arm_a, arm_b, arm_c), defaults,
+                                                     strict=False)):
+            if slot == 2 and given in ("", self.NO_ARM):
+                continue
             if given not in presets:
                 if given:
                     notices.append(f"arm {given!r} is not a shipped arm: showing {fallback!r}")
@@ -222,15 +249,17 @@ class ArmsComparison(mesa.Model):
             chosen.append(presets[given])
         self.seed = seed
         self.notice = "; ".join(notices)
-        self.labels = (chosen[0].label, chosen[1].label)
         self.presets = tuple(chosen)
+        # Arms of one scenario are named by their own labels; across scenarios, in full.
+        one_scenario = len({p.scenario for p in chosen}) == 1
+        self.labels = tuple(p.arm_label if one_scenario else p.label for p in chosen)
         settings = [dict(p.settings(), rng=str(seed)) for p in chosen]
         self.arms = tuple(WorkshopModel(**s) for s in settings)
         self.horizon_weeks = max(a.horizon_weeks for a in self.arms)
 
     @property
     def week(self) -> int:
-        """Index of the last simulated week of both arms (-1 before any step)."""
+        """Index of the last simulated week of every arm (-1 before any step)."""
         return self.steps - 1
 
     def step(self) -> None:
@@ -238,6 +267,60 @@ class ArmsComparison(mesa.Model):
             if arm.running:
                 arm.step()
         self.running = any(arm.running for arm in self.arms)
+
+
+# ------------------------------------------------------------------------------------ events
+# Short names and units of the levers an event can set, for chart markers and status lines.
+_EVENT_NAMES = {
+    "coaching_hours": ("coaching", " h/wk"),
+    "hr_budget": ("HR programme $", "/employee/yr"),
+    "transparency": ("transparency", ""),
+    "mission_resonance": ("mission", ""),
+    "frontline_recognition": ("recognition", ""),
+    "customer_programme_budget": ("customer programme $", "/customer/yr"),
+}
+
+
+def event_label(spec: dict[str, Any], after_layoff: bool = False) -> str:
+    """A timed event in a few plain words (no week), for a marker on a chart.
+
+    A return to full staffing after a layoff is "re-hiring".
+    """
+    if "crisis" in spec:
+        return f"crisis (severity {spec['crisis']['severity']:g})"
+    if "layoff" in spec:
+        return f"layoffs {spec['layoff']['share']:.0%}"
+    parts = []
+    for name, value in spec.get("set", {}).items():
+        if name == "staffing_level":
+            parts.append("re-hiring" if after_layoff and value >= 1 else f"staffing {value:.0%}")
+        elif name in CHOICE_LABELS:
+            parts.append(choice_label(name, value))
+        elif name in _EVENT_NAMES:
+            short, unit = _EVENT_NAMES[name]
+            parts.append(f"{short}{value:g}{unit}" if short.endswith("$")
+                         else f"{short} {value:g}{unit}")
+        else:
+            parts.append(f"{humanize(name).lower()} {value:g}")
+    return ", ".join(parts)
+
+
+def event_markers(events: list[dict[str, Any]] | tuple[dict[str, Any], ...]
+                  ) -> list[tuple[int, str]]:
+    """(week, label) of every timed event, in week order."""
+    markers = []
+    laid_off = False
+    for spec in sorted(events, key=lambda e: e["week"]):
+        markers.append((int(spec["week"]), event_label(spec, after_layoff=laid_off)))
+        laid_off = laid_off or "layoff" in spec
+    return markers
+
+
+def policy_start(events: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> int:
+    """The week the first timed event (policy change, crisis or layoff) happens; 0 when there
+    is none. The key figures count their changes from the week before."""
+    weeks = [int(e["week"]) for e in events]
+    return min(weeks) if weeks else 0
 
 
 # ----------------------------------------------------------------------------------- presets
@@ -255,7 +338,8 @@ _PRESET_CACHE: dict[tuple, tuple[dict[str, Preset], tuple[str, ...]]] = {}
 
 
 def load_presets(directory: str | os.PathLike | None = None) -> dict[str, Preset]:
-    """Every arm of every scenario file, labelled 'scenario: arm', after the model's defaults."""
+    """Every arm of every scenario file, labelled 'Scenario: arm label' in plain words, after
+    the model's defaults."""
     return _presets_and_problems(directory)[0]
 
 
@@ -264,16 +348,19 @@ def preset_problems(directory: str | os.PathLike | None = None) -> tuple[str, ..
     return _presets_and_problems(directory)[1]
 
 
-def default_arms(presets: dict[str, Preset]) -> tuple[str, str]:
-    """The compare page's opening pair: the first scenario's first two arms."""
-    arms = [label for label in presets if label != MODEL_DEFAULTS]
-    if len(arms) >= 2:
-        first_scenario = arms[0].split(": ")[0]
-        same = [a for a in arms if a.split(": ")[0] == first_scenario]
-        if len(same) >= 2:
-            return same[0], same[1]
-        return arms[0], arms[1]
-    return MODEL_DEFAULTS, arms[0] if arms else MODEL_DEFAULTS
+def default_arms(presets: dict[str, Preset]) -> tuple[str, ...]:
+    """The compare page's opening arms: the first scenario's arms other than its baseline (up to
+    three: for the shipped files coaching, the HR programme and both), else any two."""
+    arms = [p for label, p in presets.items() if label != MODEL_DEFAULTS]
+    if not arms:
+        return (MODEL_DEFAULTS, MODEL_DEFAULTS)
+    first = [p for p in arms if p.scenario == arms[0].scenario]
+    policies = [p.label for p in first if not p.baseline]
+    if len(policies) >= 2:
+        return tuple(policies[:3])
+    if len(first) >= 2:
+        return tuple(p.label for p in first[:3])
+    return (MODEL_DEFAULTS, arms[0].label)
 
 
 def _presets_and_problems(directory) -> tuple[dict[str, Preset], tuple[str, ...]]:
@@ -289,15 +376,22 @@ def _presets_and_problems(directory) -> tuple[dict[str, Preset], tuple[str, ...]
             if isinstance(scenario, str):
                 problems.append(scenario)
                 continue
+            story = scenario.story
             for arm_name, arm in scenario.arms.items():
-                label = f"{scenario.name}: {arm_name}"
+                label = f"{humanize(scenario.name)}: {scenario.arm_label(arm_name)}"
                 presets[label] = Preset(
                     label=label,
                     description=(arm.description or scenario.description).strip(),
                     parameters=scenario.arm_parameters(arm_name),
                     events=tuple(scenario.arm_events(arm_name)),
                     horizon_weeks=scenario.horizon_weeks,
-                    seed=scenario.seed)
+                    seed=scenario.seed,
+                    arm_label=scenario.arm_label(arm_name),
+                    scenario=scenario.name,
+                    baseline=arm_name == scenario.baseline_arm,
+                    question=scenario.question.strip(),
+                    watch=story.watch.strip() if story else Preset.watch,
+                    try_next=story.try_next.strip() if story else Preset.try_next)
         _PRESET_CACHE.clear()
         _PRESET_CACHE[key] = (presets, tuple(problems))
     return _PRESET_CACHE[key]
