@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.cli.scenarios import run_scenario
 from sim.studies import specfile
 from sim.studies.report import POLICY_COST_ITEMS
 from sim.studies.runner import run_jobs
 from sim.studies.scenario import SHIPPED_DIR, Overrides, Scenario, json_schema, load_scenario
+from sim.studies.scenario_run import run_scenario
 
 SHIPPED = sorted(SHIPPED_DIR.glob("*.yaml"))
 TINY = {"n_stores": 3, "employees_per_store": 5, "customers_per_store": 100}
