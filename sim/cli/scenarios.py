@@ -36,6 +36,16 @@ from sim.studies.scenario_run import RunOutcome
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "register"]
 
 
+def shipped_or_path(file: Path) -> Path:
+    """`file`, or the shipped scenario of that name (`coaching_vs_hr`) if no such file
+    exists here: an installed package runs its scenarios by name."""
+    if not file.exists() and len(file.parts) == 1:
+        shipped = SHIPPED_DIR / f"{file.stem}.yaml"
+        if file.suffix in ("", ".yaml") and shipped.is_file():
+            return shipped
+    return file
+
+
 def _load(file: Path) -> Scenario:
     try:
         return load_scenario(file)
@@ -86,7 +96,9 @@ def _print_table(outcome: RunOutcome, scenario: Scenario) -> None:
 
 def run(
     file: Annotated[Path, typer.Argument(help="Scenario file (YAML), e.g. "
-                                         "scenarios/coaching_vs_hr.yaml.", show_default=False)],
+                                         "scenarios/coaching_vs_hr.yaml, or the name of a "
+                                         "shipped scenario (coaching_vs_hr).",
+                                         show_default=False)],
     replications: Annotated[int | None, typer.Option(
         help="Replications per arm (default: the file's).", show_default=False)] = None,
     workers: Annotated[int | None, typer.Option(
@@ -116,6 +128,7 @@ def _run(file: Path, replications: int | None, workers: int | None, out: Path | 
     from sim.studies.scenario_run import NothingFinished, run_scenario
     from sim.studies.store import FolderError
 
+    file = shipped_or_path(file)
     scenario = _load(file)
     try:
         scenario = Overrides(replications, seed, horizon).apply(scenario, file)

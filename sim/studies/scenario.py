@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
+from sim.data import SCENARIOS
 from sim.model.events import FIXED_AT_SETUP, parse_event
 from sim.model.parameters import Parameters, describe_allowed, parameter_fields
 from sim.studies import specfile
@@ -29,7 +30,7 @@ MAX_ARMS = 20
 MAX_CUSTOMERS = 2_000_000
 MAX_STAFF = 200_000
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SHIPPED_DIR = SCENARIOS  # the repository's scenarios/, shipped inside the package
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
