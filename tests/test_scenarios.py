@@ -95,7 +95,7 @@ def test_valid_file_loads_with_defaults(tmp_path):
     # a negative budget
     ("  customers_per_store: 100", "  customers_per_store: 100\n  hr_budget: -5",
      ["s.yaml:10: key 'parameters.hr_budget': -5 is not allowed",
-      "allowed: a number >= 0 ($/employee/year)"]),
+      "allowed: a number >= 0 and <= 1e+06 ($/employee/year)"]),
     # an unknown policy name
     ("set: {coaching_hours: 3}", "set: {staffing_rule: most_engagd}",
      ["s.yaml:16: key 'arms.coaching.events.0.set.staffing_rule': 'most_engagd' is not "
