@@ -281,7 +281,7 @@ class Parameters:
     # --- customer engagement programme (marketing-led) ----------------------------------------
     customer_programme_budget: float = _p(
         0.0, "$/customer/year", "Marketing-led customer engagement programme (pride and "
-        "passion campaigns).", low=0.0, high=1e6, group="customer programme")
+        "passion campaigns).", low=0.0, high=1e4, group="customer programme")
     customer_programme_effect: float = _p(
         0.03, "attachment/week", "Weekly pull on pride and passion of a $20/customer/year "
         "programme when new.", low=0.0, high=1.0, group="customer programme")
