@@ -3,8 +3,6 @@ itself here: scenarios (run, validate, schema, list), sweeps (sweep), the browse
 
 from __future__ import annotations
 
-import signal
-
 import typer
 
 from sim.cli import scenarios as cli_scenarios
@@ -24,11 +22,7 @@ for module in (cli_scenarios, cli_sweep, cli_ui):
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    """The `loyalty-sim` command."""
-    try:
-        app()
-    finally:
-        # The outcome is decided and written: a late Ctrl-C or SIGTERM (a second one, while
-        # the command exits) must not turn its documented exit code into a crash.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """The `loyalty-sim` command (see sim.__main__, which the console script calls)."""
+    from sim.__main__ import main as entry
+
+    entry()

@@ -45,10 +45,12 @@ _PR_SET_PDEATHSIG = 1
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread like Ctrl-C (see `interrupt_on_sigterm`)."""
 
+    sigterm = True
+
 
 def stop_reason(err: BaseException) -> str:
     """The words for what stopped a run: Ctrl-C or SIGTERM."""
-    return SIGTERM if isinstance(err, Terminated) else CTRL_C
+    return SIGTERM if getattr(err, "sigterm", False) else CTRL_C
 
 
 class Job(NamedTuple):
