@@ -12,13 +12,13 @@ running the scenario into the same folder again runs only what is missing.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from sim.cli import tables
 from sim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -51,47 +51,6 @@ def _load(file: Path) -> Scenario:
         return load_scenario(file)
     except specfile.SpecError as err:
         raise fail(str(err)) from None
-
-
-def _print_table(outcome: RunOutcome, scenario: Scenario) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from sim.studies import report
-
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    header, rows = report.table_rows(outcome.summary, outcome.arms, outcome.baseline,
-                                     short=True)
-    table = Table(title=escape(f"{scenario.name}: {scenario.question}"), title_justify="left",
-                  caption="mean ± 95% CI half-width over replications; 'vs baseline': paired "
-                          "difference (same seeds) ± 95% CI; green/red: the interval excludes "
-                          "zero", caption_justify="left")
-    for i, h in enumerate(header):
-        table.add_column(h, justify="left" if i == 0 else "right", overflow="fold")
-    summary = outcome.summary.set_index(["arm", "metric"])
-    arm_of_row = []
-    for arm in outcome.arms:
-        arm_of_row.append((arm, False))
-        if arm != outcome.baseline:
-            arm_of_row.append((arm, True))
-    for (arm, is_diff), cells in zip(arm_of_row, rows, strict=True):
-        if not is_diff:
-            table.add_row(*map(escape, cells))
-            continue
-        styled = [f"[dim]{escape(cells[0])}[/dim]"]
-        for m, cell in zip((*report.METRICS, report.RETURN), cells[1:], strict=True):
-            r = summary.loc[(arm, m.name)]
-            style = "dim"
-            if m.higher_is_better is not None and math.isfinite(r["diff_ci_low"]) and (
-                    r["diff_ci_low"] > 0 or r["diff_ci_high"] < 0):
-                up = r["diff_ci_low"] > 0
-                style = "green" if up == m.higher_is_better else "red"
-            styled.append(f"[{style}]{cell}[/{style}]" if cell else "")
-        table.add_row(*styled)
-    console.print(table)
-    console.print(escape(f"Results: {outcome.folder} (report: "
-                         f"{outcome.folder / 'report.html'})"), soft_wrap=True)
 
 
 def run(
@@ -153,7 +112,7 @@ def _run(file: Path, replications: int | None, workers: int | None, out: Path | 
 
 def _finish(file: Path | str, outcome: RunOutcome, scenario: Scenario) -> None:
     if outcome.summary is not None and outcome.arms:
-        _print_table(outcome, scenario)
+        tables.print_comparison(outcome, scenario)
     if outcome.status != "complete":
         code = stop_code(outcome.stopped_by) if outcome.stopped_by else EXIT_FAILED
         raise fail(f"{file}: incomplete: {outcome.reason}; kept {outcome.finished} of "

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.studies.runner import interrupt_on_sigterm, signals_deferred, stop_reason
-from sim.studies.scenario import Scenario, given, load_scenario
+from sim.studies.scenario import Scenario, load_scenario
 from sim.studies.scenario_run import (
     SCENARIO_FILE,
     RunOutcome,
@@ -92,39 +92,22 @@ def _write_results(store: ScenarioStore, runs: list[int], status: str, reason: s
                    planned: int, clock: float) -> tuple[pd.DataFrame, list[str]]:
     from sim.studies import report
 
-    scenario, tmp = store.scenario, store.folder
+    scenario, folder = store.scenario, store.folder
     # Job order (arm by arm, replication by replication), whatever order runs finished in.
     timeseries = _assemble(store.runs_dir, runs)
     stores = _assemble(store.stores_dir, runs)
-    atomic_parquet(tmp / "timeseries.parquet", pa.Table.from_pandas(timeseries,
-                                                                    preserve_index=False))
-    atomic_parquet(tmp / "stores.parquet", pa.Table.from_pandas(stores, preserve_index=False))
-    metrics = report.replication_metrics(timeseries)
-    arms = [a for a in scenario.arms if a in set(metrics["arm"])]
-    baseline = scenario.baseline_arm
-    metrics.to_csv(tmp / "replications.csv", index=False)
-    summary = report.summarise(metrics, arms, baseline)
-    summary.to_csv(tmp / "summary.csv", index=False)
+    atomic_parquet(folder / "timeseries.parquet",
+                   pa.Table.from_pandas(timeseries, preserve_index=False))
+    atomic_parquet(folder / "stores.parquet", pa.Table.from_pandas(stores, preserve_index=False))
     warning = ""
     if status != "complete":
         warning = (f"this run is incomplete ({reason}): {len(runs)} of {planned} runs "
                    "finished. Comparisons pair only the replications finished in both arms.")
-    if baseline in arms and len(arms) >= 2:
-        figures = report.write_figures(tmp, timeseries, stores, summary, arms, baseline,
-                                       timeline(scenario))
-        reading = report.plain_reading(summary, metrics, arms, baseline,
-                                       scenario.horizon_weeks)
-    else:
-        figures, reading = [], []
-        warning += " Too few arms finished to compare: no figures."
-    report.write_report(
-        tmp, title=f"Scenario '{scenario.name}'", question=scenario.question,
-        description=scenario.description + "\n\n" + arms_text(scenario),
+    written = report.write_scenario_report(
+        folder, scenario, timeseries, stores, warning=warning,
         settings=settings(scenario, store.manifest, len(runs), planned, status,
-                          time.perf_counter() - clock),
-        table=report.table_rows(summary, arms, baseline), reading=reading,
-        figures=figures, warning=warning)
-    return summary, arms
+                          time.perf_counter() - clock))
+    return written.summary, written.arms
 
 
 def finish_folder(folder: str | Path) -> RunOutcome:
@@ -158,52 +141,7 @@ def finish_folder(folder: str | Path) -> RunOutcome:
         return finish(store, status, reason, clock)
 
 
-# --------------------------------------------------------------------------- report text
-def timeline(scenario: Scenario) -> Any:
-    from sim.studies.report import Timeline
-
-    policy, crises = set(), set()
-    for event in scenario.events:
-        if event.crisis is not None:
-            crises.add((event.week, event.week + event.crisis.duration))
-    for arm in scenario.arms.values():
-        for event in arm.events:
-            if event.crisis is not None:
-                crises.add((event.week, event.week + event.crisis.duration))
-            else:
-                policy.add(event.week)
-    return Timeline(tuple(sorted(policy)), tuple(sorted(crises)))
-
-
-def arms_text(scenario: Scenario) -> str:
-    lines = ["**Arms compared.**", ""]
-    for name, arm in scenario.arms.items():
-        changes = []
-        params = given(arm.parameters)
-        if params:
-            changes.append("from week 0: " + ", ".join(f"{k} = {v}" for k, v in params.items()))
-        for event in arm.events:
-            changes.append(event_text(event.as_dict()))
-        what = "; ".join(changes) if changes else "no change"
-        tag = " (baseline)" if name == scenario.baseline_arm else ""
-        desc = f"{arm.description.strip()} " if arm.description.strip() else ""
-        lines.append(f"- **{name}**{tag}: {desc}[{what}]")
-    shared = [event_text(e.as_dict()) for e in scenario.events]
-    if shared:
-        lines += ["", "Every arm: " + "; ".join(shared) + "."]
-    return "\n".join(lines)
-
-
-def event_text(event: dict) -> str:
-    week = event["week"]
-    if "set" in event:
-        return f"from week {week}: " + ", ".join(f"{k} = {v}" for k, v in event["set"].items())
-    if "crisis" in event:
-        c = event["crisis"]
-        return f"crisis from week {week} for {c['duration']} weeks, severity {c['severity']}"
-    return f"layoff of {event['layoff']['share']:.0%} of staff at week {week}"
-
-
+# --------------------------------------------------------------------------- settings
 def chain_text(scenario: Scenario) -> str:
     from sim.model.parameters import Parameters
 
