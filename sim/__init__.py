@@ -19,15 +19,17 @@ _EXPORTS = {
     "parse_event": "sim.model.events",
     "sweep": "sim.studies.sweep",
     "load_sweep": "sim.studies.sweep",
+    "run_scenario": "sim.studies.scenario_run",
 }
 
 __all__ = ["Crisis", "Layoff", "LoyaltyModel", "Parameters", "PolicyChange", "load_sweep",
-           "parse_event", "sweep"]
+           "parse_event", "run_scenario", "sweep"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sim.model import LoyaltyModel
     from sim.model.events import Crisis, Layoff, PolicyChange, parse_event
     from sim.model.parameters import Parameters
+    from sim.studies.scenario_run import run_scenario
     from sim.studies.sweep import load_sweep, sweep
 
 

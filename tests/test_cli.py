@@ -47,7 +47,8 @@ TINY = {
 }
 RESULT_FILES = {"scenario.yaml", "manifest.json", "timeseries.parquet", "stores.parquet",
                 "summary.csv", "replications.csv", "trajectories.png", "differences.png",
-                "quadrant.png", "store_performance.png", "report.md", "report.html"}
+                "quadrant.png", "store_performance.png", "report.md", "report.html",
+                "runs", "stores"}
 
 
 def invoke(*args: str):
@@ -99,7 +100,9 @@ def test_run_writes_every_result_file(finished_run):
     assert {p.name for p in out.iterdir()} == RESULT_FILES
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no leftovers
     for name in RESULT_FILES:
-        if name.endswith(".png"):
+        if name in ("runs", "stores"):  # one file per replication, kept for `report`
+            assert len(list((out / name).glob("run=*.parquet"))) == 9
+        elif name.endswith(".png"):
             data = (out / name).read_bytes()
             assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
@@ -345,7 +348,7 @@ def _start(folder: Path, out: Path, workers: int) -> subprocess.Popen:
 def _wait_for_checkpoints(folder: Path, out: Path, n: int, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if len(list(folder.glob(f".{out.name}.partial-*/runs/*.parquet"))) >= n:
+        if len(list(out.glob("runs/run=*.parquet"))) >= n:
             return
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)

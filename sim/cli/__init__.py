@@ -22,4 +22,7 @@ for module in (cli_scenarios, cli_sweep, cli_ui):
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    app()
+    """The `loyalty-sim` command (see sim.__main__, which the console script calls)."""
+    from sim.__main__ import main as entry
+
+    entry()

@@ -16,13 +16,9 @@ from typing import Annotated, Any
 import typer
 
 from sim.cli import tables as cli_tables
-from sim.cli.scenarios import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, OneLineErrors
+from sim.cli.common import EXIT_FAILED, OneLineErrors, check_workers, fail, stop_code
 from sim.studies import specfile
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    typer.echo(specfile.one_line(message), err=True)
-    return typer.Exit(code)
+from sim.studies.runner import CTRL_C, SIGTERM, interrupt_on_sigterm, stop_reason
 
 
 def sweep_command(
@@ -43,6 +39,15 @@ def sweep_command(
 ) -> None:
     """Run a parameter sweep (grid, Latin hypercube, Sobol or Morris design) and print its
     replication means or sensitivity indices."""
+    with interrupt_on_sigterm():
+        try:
+            _sweep(file, cluster, workers, out, progress)
+        except KeyboardInterrupt as err:  # before or after the runs: nothing to keep
+            raise fail(f"{file}: {stop_reason(err)}", stop_code(stop_reason(err))) from None
+
+
+def _sweep(file: Path, cluster: str | None, workers: int | None, out: Path | None,
+           progress: bool) -> None:
     from sim.studies.sweep import (
         ClusterUnavailable,
         SweepFolderError,
@@ -55,36 +60,32 @@ def sweep_command(
     try:
         spec = load_spec(file)
     except specfile.SpecError as err:
-        raise _fail(str(err)) from None
-    if workers is not None and workers < 1:
-        raise _fail(f"--workers {workers}: {workers} is not allowed; allowed: a whole number "
-                    ">= 1 (worker processes)")
+        raise fail(str(err)) from None
+    check_workers(workers)
     if workers is not None and cluster is not None:
-        raise _fail("--workers applies to the local pool; allowed: --workers or --cluster, not "
-                    "both (the cluster's own workers run a sweep given --cluster)")
+        raise fail("--workers applies to the local pool; allowed: --workers or --cluster, not "
+                   "both (the cluster's own workers run a sweep given --cluster)")
     folder = default_folder(spec) if out is None else out
     typer.echo(f"Sweep '{spec.name}': {_count(spec.point_count, 'design point')} x "
                f"{_count(len(spec.arm_names), 'arm')} x "
                f"{_count(spec.replications, 'replication')} = "
                f"{_count(spec.run_count, 'run')} of {spec.horizon_weeks} weeks -> {folder}",
                err=True)
-    before = len(list((folder / "runs").glob("run=*.parquet"))) if folder.is_dir() else 0
+    before = (len(list((folder / "runs").glob("run=*.parquet")))
+              if folder.is_dir() and not folder.is_symlink() else 0)
     try:
         runs = sweep(spec, cluster, out=folder, workers=workers, progress=progress,
                      source=file)
     except SweepFolderError as err:
-        raise _fail(f"--out {err}" if out is not None else str(err)) from None
+        raise fail(f"--out {err}" if out is not None else str(err)) from None
     except ClusterUnavailable as err:
-        raise _fail(f"--cluster {cluster}: {err}") from None
+        raise fail(f"--cluster {cluster}: {err}") from None
     except SweepInterrupted as err:
-        code = EXIT_INTERRUPTED if "Ctrl-C" in err.reason else EXIT_FAILED
-        raise _fail(f"{file}: incomplete: {err}", code) from None
-    except KeyboardInterrupt:
-        raise _fail(f"{file}: interrupted; finished runs are kept in {folder}",
-                    EXIT_INTERRUPTED) from None
+        code = stop_code(err.reason) if err.reason in (CTRL_C, SIGTERM) else EXIT_FAILED
+        raise fail(f"{file}: incomplete: {err}", code) from None
     except OSError as err:
-        raise _fail(f"{folder}: cannot write the results ({err.strerror or err})",
-                    EXIT_FAILED) from None
+        raise fail(f"{folder}: cannot write the results ({err.strerror or err}); finished "
+                   "runs are kept", EXIT_FAILED) from None
     _report(runs, folder, before)
 
 

@@ -39,6 +39,11 @@ def _p(
 
 
 SHARE = {"low": 0.0, "high": 1.0}
+# Money parameters have upper bounds (1e4 to 1e7, far above any real chain) so that no
+# accepted value can make a sum overflow to inf or NaN (issue 9). A chain beyond these sizes
+# would exhaust memory rather than answer a question.
+MAX_CUSTOMERS = 2_000_000
+MAX_STAFF = 200_000
 
 
 @dataclass(frozen=True)
@@ -87,11 +92,11 @@ class Parameters:
         low=0.0, high=1.0, group="supervision")
     supervisor_weekly_wage: float = _p(
         1400.0, "$/supervisor/week", "Supervisor pay (40 h); coaching time is costed at its "
-        "hourly rate.", low=0.0, group="supervision")
+        "hourly rate.", low=0.0, high=1e5, group="supervision")
 
     # --- HR programmes ----------------------------------------------------------------------
     hr_budget: float = _p(
-        0.0, "$/employee/year", "Company-wide engagement programme spend.", low=0.0,
+        0.0, "$/employee/year", "Company-wide engagement programme spend.", low=0.0, high=1e6,
         group="hr")
     hr_cadence_weeks: int = _p(
         13, "weeks", "Weeks between programme rounds (spend is paid at each round).", low=1,
@@ -101,7 +106,7 @@ class Parameters:
         "returns in spend).", low=0.0, high=1.0, group="hr")
     hr_spend_scale: float = _p(
         400.0, "$/employee/round", "Spend per round at which the boost reaches 63% of its "
-        "largest value.", low=1.0, group="hr")
+        "largest value.", low=1.0, high=1e6, group="hr")
     hr_decay: float = _p(
         0.10, "1/week", "Weekly decay of a programme boost (half-life about 7 weeks).", **SHARE,
         group="hr")
@@ -152,7 +157,7 @@ class Parameters:
         0.5, "share/week", "Share of open positions filled each week.", **SHARE,
         group="employees")
     weekly_wage: float = _p(
-        700.0, "$/employee/week", "Pay of a front-line or back-office employee.", low=0.0,
+        700.0, "$/employee/week", "Pay of a front-line or back-office employee.", low=0.0, high=1e5,
         group="employees")
     hiring_cost_share: float = _p(
         0.21, "share of annual pay", "Hiring and training cost of one hire (median, Boushey & "
@@ -200,7 +205,7 @@ class Parameters:
         "recovery).", **SHARE, group="service")
     cost_per_contact: float = _p(
         1.5, "$/contact", "Direct cost to serve one contact (materials, systems); repeat "
-        "contacts cost the same again.", low=0.0, group="service")
+        "contacts cost the same again.", low=0.0, high=1e4, group="service")
 
     # --- customers --------------------------------------------------------------------------
     visits_per_week: float = _p(
@@ -211,7 +216,7 @@ class Parameters:
         "engagement (emotion, not rational satisfaction, drives visits).", low=0.0, high=5.0,
         group="customers")
     basket: float = _p(
-        60.0, "$/visit", "Spend per visit of a customer of middling engagement.", low=0.0,
+        60.0, "$/visit", "Spend per visit of a customer of middling engagement.", low=0.0, high=1e5,
         group="customers")
     spend_engagement_slope: float = _p(
         0.22, "x spend/engagement", "Relative change in spend per visit (share of wallet) per "
@@ -223,7 +228,7 @@ class Parameters:
         0.66, "share of revenue", "Revenue left after cost of goods.", **SHARE,
         group="customers")
     fixed_cost_per_store: float = _p(
-        1000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0,
+        1000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0, high=1e7,
         group="customers")
     expectation: float = _p(
         0.738, "0-1 score", "Service quality customers expect; encounters are appraised against "
@@ -265,7 +270,7 @@ class Parameters:
         high=100.0, group="acquisition")
     acquisition_cost: float = _p(
         120.0, "$/customer", "Cost of one customer won by marketing (5-25x the weekly cost of "
-        "keeping one).", low=0.0, group="acquisition")
+        "keeping one).", low=0.0, high=1e6, group="acquisition")
     referral_rate: float = _p(
         0.3, "referrals/fully engaged customer/year", "New customers brought by fully engaged "
         "customers.", low=0.0, high=10.0, group="acquisition")
@@ -276,12 +281,12 @@ class Parameters:
     # --- customer engagement programme (marketing-led) ----------------------------------------
     customer_programme_budget: float = _p(
         0.0, "$/customer/year", "Marketing-led customer engagement programme (pride and "
-        "passion campaigns).", low=0.0, group="customer programme")
+        "passion campaigns).", low=0.0, high=1e4, group="customer programme")
     customer_programme_effect: float = _p(
         0.03, "attachment/week", "Weekly pull on pride and passion of a $20/customer/year "
         "programme when new.", low=0.0, high=1.0, group="customer programme")
     customer_programme_habituation_weeks: float = _p(
-        26.0, "weeks", "Time over which the programme's pull wears off.", low=1.0,
+        26.0, "weeks", "Time over which the programme's pull wears off.", low=1.0, high=5200.0,
         group="customer programme")
     customer_programme_promise: float = _p(
         0.01, "0-1 score", "Rise in expected service quality the programme's promise causes "
@@ -317,7 +322,7 @@ class Parameters:
         "and lifts affiliation.", **SHARE, group="mission")
     recognition_cost: float = _p(
         600.0, "$/front-line employee/year", "Cost of full recognition (scaled by "
-        "frontline_recognition).", low=0.0, group="mission")
+        "frontline_recognition).", low=0.0, high=1e6, group="mission")
 
     # --- staffing rule ------------------------------------------------------------------------
     staffing_rule: str = _p(
@@ -335,6 +340,10 @@ class Parameters:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             check_value(f.name, getattr(self, f.name))
+        too_big = chain_size_problem(self.n_stores, self.employees_per_store,
+                                     self.customers_per_store)
+        if too_big:
+            raise ValueError(f"{too_big[0]}; allowed: {too_big[1]}")
 
     def replace(self, **changes: Any) -> Parameters:
         """Return a copy with some parameters changed (validated)."""
@@ -378,6 +387,18 @@ def describe_allowed(name: str) -> str:
     return kind + (" " + " and ".join(bounds) if bounds else "")
 
 
+def chain_size_problem(n_stores: int, employees_per_store: int,
+                       customers_per_store: int) -> tuple[str, str] | None:
+    """(problem, what is allowed) if the chain is too big to simulate, else None."""
+    for count, limit, what in ((n_stores * customers_per_store, MAX_CUSTOMERS, "customers"),
+                               (n_stores * employees_per_store, MAX_STAFF, "employees")):
+        if count > limit:
+            shown = f"{int(count):,}" if count < 10**15 else f"over 10^{len(str(int(count))) - 1}"
+            return (f"the chain would have {shown} {what}",
+                    f"at most {limit:,} {what} (n_stores x {what}_per_store)")
+    return None
+
+
 def check_value(name: str, value: Any) -> None:
     """Raise ValueError naming the parameter, the value and what is allowed."""
     f = _FIELDS.get(name)
@@ -392,7 +413,8 @@ def check_value(name: str, value: Any) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise bad
-    if f.type in ("int", int) and not float(value).is_integer():
+    # Whole numbers are compared as integers: float() of a 400-digit number overflows.
+    if f.type in ("int", int) and isinstance(value, float) and not value.is_integer():
         raise bad
     if value != value or value in (float("inf"), float("-inf")):
         raise bad

@@ -13,13 +13,21 @@ Jobs run in a process pool of our own (default: one worker per core), in this pr
 Our pool starts its workers from a fork server (never by forking a process that may hold
 threads), so a script that calls `run_jobs` with more than one worker needs the usual
 `if __name__ == "__main__":` guard, and a custom `simulate` must be a top-level function.
+No process of the pool outlives the process that started it, even after `kill -9`: the fork
+server and every worker get a parent-death signal (Linux `prctl(PR_SET_PDEATHSIG)`), and each
+worker also watches the starting process and exits when it is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import select
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor, as_completed
@@ -30,6 +38,19 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 CTRL_C = "interrupted (Ctrl-C)"
+SIGTERM = "terminated (SIGTERM)"
+_PR_SET_PDEATHSIG = 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C (see `interrupt_on_sigterm`)."""
+
+    sigterm = True
+
+
+def stop_reason(err: BaseException) -> str:
+    """The words for what stopped a run: Ctrl-C or SIGTERM."""
+    return SIGTERM if getattr(err, "sigterm", False) else CTRL_C
 
 
 class Job(NamedTuple):
@@ -78,9 +99,76 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _ignore_sigint() -> None:
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM raises `Terminated` (a KeyboardInterrupt) in the main thread,
+    so a terminated run stops exactly as after Ctrl-C: finished work kept, workers ended.
+    Does nothing outside the main thread (only it may set signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends (for a few file writes that must finish)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+
+
+def _watch(pid: int) -> None:
+    """Exit this process as soon as process `pid` has ended."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    else:
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(0.5)
+    os._exit(1)
+
+
+def _init_worker(owner: int) -> None:
     # Ctrl-C reaches every process of the terminal's group; only the parent decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()  # the parent is the fork server, which dies with `owner`
+    threading.Thread(target=_watch, args=(owner,), daemon=True, name="owner-watch").start()
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -88,7 +176,9 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     # a fork server started once with the model imported is safe and nearly as fast.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.studies.runner", "sim.model"])
+        # The guard module's import makes the fork server die with this process.
+        ctx.set_forkserver_preload(["sim.studies._forkserver_guard", "sim.studies.runner",
+                                    "sim.model"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -100,6 +190,7 @@ def run_jobs(
     executor: Executor | None = None,
     progress: bool = False,
     description: str = "simulating",
+    done: int = 0,
     simulate: Callable[[Job], tuple[pd.DataFrame, pd.DataFrame, float]] = simulate,
 ) -> Iterator[JobResult]:
     """Run `jobs` and yield each JobResult as it finishes (in finishing order).
@@ -111,6 +202,8 @@ def run_jobs(
         executor: any concurrent.futures.Executor to run the jobs instead (not shut down).
         progress: show a progress bar (on stderr).
         description: the progress bar's label.
+        done: runs finished before (found in a results folder): the bar starts there and
+            counts `done + len(jobs)` in all.
         simulate: the function a worker applies to a job (top-level, so it can be pickled).
 
     Raises:
@@ -121,7 +214,7 @@ def run_jobs(
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers = {workers} is not allowed: expected a whole number >= 1")
-    with _progress_bar(progress, description, len(jobs)) as advance:
+    with progress_bar(progress, description, done + len(jobs), done) as advance:
         if executor is None and workers == 1:
             yield from _run_here(jobs, simulate, advance)
         else:
@@ -133,8 +226,8 @@ def _run_here(jobs: list[Job], simulate: Callable, advance: Callable) -> Iterato
     for index, job in enumerate(jobs):
         try:
             model_frame, stores_frame, seconds = simulate(job)
-        except KeyboardInterrupt:
-            raise RunInterrupted(CTRL_C, done, len(jobs), by_user=True) from None
+        except KeyboardInterrupt as err:
+            raise RunInterrupted(stop_reason(err), done, len(jobs), by_user=True) from None
         except Exception as err:
             raise RunInterrupted(_failed(job, err), done, len(jobs)) from err
         done += 1
@@ -147,7 +240,8 @@ def _run_pooled(jobs: list[Job], simulate: Callable, advance: Callable,
     own = executor is None
     if executor is None:
         executor = ProcessPoolExecutor(max_workers=min(workers, max(len(jobs), 1)),
-                                       mp_context=_pool_context(), initializer=_ignore_sigint)
+                                       mp_context=_pool_context(), initializer=_init_worker,
+                                       initargs=(os.getpid(),))
     futures: dict[Any, int] = {}
     handed: set[int] = set()
     failure = ""
@@ -178,8 +272,8 @@ def _run_pooled(jobs: list[Job], simulate: Callable, advance: Callable,
                             other.cancel()
                     continue
                 yield result
-        except KeyboardInterrupt:
-            failure = CTRL_C
+        except KeyboardInterrupt as err:
+            failure = stop_reason(err)
             for other in futures:
                 other.cancel()
             for future, index in futures.items():  # finished but not yet handed back
@@ -194,7 +288,8 @@ def _run_pooled(jobs: list[Job], simulate: Callable, advance: Callable,
                 _stop_workers(executor)
             executor.shutdown(wait=True, cancel_futures=True)
     if failure:
-        raise RunInterrupted(failure, len(handed), len(jobs), by_user=failure == CTRL_C)
+        raise RunInterrupted(failure, len(handed), len(jobs),
+                             by_user=failure in (CTRL_C, SIGTERM))
 
 
 def _stop_workers(executor: Executor) -> None:
@@ -212,17 +307,36 @@ def _failed(job: Job, err: BaseException) -> str:
     return f"run '{job.label}' with seed {job.seed} failed ({type(err).__name__}: {err})"
 
 
-class _progress_bar:
-    """Context manager giving an `advance()` callable; a rich bar on stderr when shown."""
+class _RateColumn:
+    """'x.xx runs/s' from rich's recent-speed estimate (built lazily: rich loads on use)."""
 
-    def __init__(self, show: bool, description: str, total: int):
-        self.show, self.description, self.total = show, description, total
+    @staticmethod
+    def make() -> Any:
+        from rich.progress import ProgressColumn
+        from rich.text import Text
+
+        class Rate(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                speed = task.finished_speed or task.speed
+                return Text("-.-- runs/s" if speed is None else f"{speed:.2f} runs/s")
+
+        return Rate()
+
+
+class progress_bar:
+    """Context manager giving an `advance()` callable; a rich bar on stderr when shown (runs
+    done of all, runs per second, time left). Started at `done`, so a resumed run shows its
+    true position. The one progress bar of scenario runs and sweeps."""
+
+    def __init__(self, show: bool, description: str, total: int, done: int = 0):
+        self.show, self.description, self.total, self.done = show, description, total, done
         self._progress: Any = None
 
     def __enter__(self) -> Callable[[], None]:
         if not self.show:
             return lambda: None
         from rich.console import Console
+        from rich.markup import escape
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -234,10 +348,11 @@ class _progress_bar:
 
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("runs"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-            console=Console(stderr=True))
+            TextColumn("runs"), _RateColumn.make(), TimeElapsedColumn(), TextColumn("left"),
+            TimeRemainingColumn(), console=Console(stderr=True), speed_estimate_period=60)
         self._progress.start()
-        task = self._progress.add_task(self.description, total=self.total)
+        task = self._progress.add_task(escape(self.description), total=self.total,
+                                       completed=self.done)
         return lambda: self._progress.advance(task)
 
     def __exit__(self, *exc: object) -> None:

@@ -16,8 +16,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
+from sim.data import SCENARIOS
 from sim.model.events import FIXED_AT_SETUP, Crisis, Event, Layoff, declared_fields, parse_event
-from sim.model.parameters import Parameters, describe_allowed, parameter_fields
+from sim.model.parameters import (
+    Parameters,
+    chain_size_problem,
+    describe_allowed,
+    parameter_fields,
+)
 from sim.studies import specfile
 from sim.studies.labels import QUESTION_METRICS
 from sim.studies.runner import Job
@@ -26,11 +32,8 @@ MAX_HORIZON_WEEKS = 1040  # 20 years
 MAX_REPLICATIONS = 1000
 MAX_SEED = 2**32 - 1
 MAX_ARMS = 20
-# A chain beyond these would exhaust memory rather than answer a question.
-MAX_CUSTOMERS = 2_000_000
-MAX_STAFF = 200_000
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SHIPPED_DIR = SCENARIOS  # the repository's scenarios/, shipped inside the package
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -70,6 +73,17 @@ ParameterSet = parameter_model()
 def given(parameters: BaseModel | None) -> dict[str, Any]:
     """The parameters a file actually sets (not the defaults)."""
     return {} if parameters is None else parameters.model_dump(exclude_unset=True)
+
+
+def check_chain_size(params: dict[str, Any], key: tuple[str | int, ...]) -> None:
+    """Refuse a chain too big to simulate (the largest values `params` can take), naming
+    `key`; the same limits as `Parameters` (scenarios, sweep specs and the model agree)."""
+    defaults = Parameters()
+    size = [params.get(n, getattr(defaults, n)) for n in
+            ("n_stores", "employees_per_store", "customers_per_store")]
+    problem = chain_size_problem(*size)
+    if problem:
+        raise specfile.SpecValueError(problem[0], key=key, allowed=problem[1])
 
 
 def _event_field(f: dataclasses.Field, cap: int | None = None) -> tuple[Any, Any]:
@@ -297,21 +311,16 @@ class Scenario(Study):
                 value=self.baseline)
         self._check_event_weeks("arms", self.arms)
         for name in names:
-            try:
-                p = Parameters(**self.arm_parameters(name))
-            except ValueError as err:
-                raise specfile.SpecValueError(str(err), key=("arms", name, "parameters"),
-                                              allowed="values that fit together") from None
+            params = self.arm_parameters(name)
             sizes = given(self.arms[name].parameters).keys() & {
                 "n_stores", "customers_per_store", "employees_per_store"}
             where = ("arms", name, "parameters") if sizes else ("parameters",)
-            for count, limit, what in (
-                    (p.n_stores * p.customers_per_store, MAX_CUSTOMERS, "customers"),
-                    (p.n_stores * p.employees_per_store, MAX_STAFF, "employees")):
-                if count > limit:
-                    raise specfile.SpecValueError(
-                        f"the chain would have {count:,} {what}", key=where,
-                        allowed=f"at most {limit:,} {what} (n_stores x {what}_per_store)")
+            check_chain_size(params, where)
+            try:
+                Parameters(**params)
+            except ValueError as err:
+                raise specfile.SpecValueError(str(err), key=("arms", name, "parameters"),
+                                              allowed="values that fit together") from None
         return self
 
     def arm_label(self, arm: str) -> str:

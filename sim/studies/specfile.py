@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import stat
 import types
 import typing
 from collections.abc import Sequence
@@ -25,6 +27,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 MAX_FILE_BYTES = 1_000_000
+# No parameter needs a number written with more characters than this (and Python refuses to
+# read integers of more than 4,300 digits).
+MAX_NUMBER_CHARS = 100
 # Anchors and aliases let a small file stand for a huge tree; spec files never need that many.
 MAX_NODES = 100_000
 _SHOWN_VALUE_CHARS = 40
@@ -140,32 +145,133 @@ class SpecDocument:
         return line
 
 
-def load_yaml(path: str | Path) -> SpecDocument:
-    """Read and parse a YAML file; raise SpecError (one line) if it cannot be used."""
-    path = Path(path)
+def read_limited(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; raise SpecError otherwise.
+
+    Only regular files are read (a FIFO, a device such as /dev/zero or a folder is refused
+    without reading), and never more than `limit + 1` bytes, whatever the file claims."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise SpecError(f"{path}: is a folder, expected a YAML file") from None
     except OSError as err:
         raise SpecError(one_line(f"{path}: cannot be read ({err.strerror or err})")) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SpecError(f"{path}: is {len(raw):,} bytes; allowed: a spec file of at most "
-                        f"{MAX_FILE_BYTES:,} bytes")
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError(f"{path}: is a folder, expected a YAML file")
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError(f"{path}: is not a regular file (a pipe, device or socket); "
+                            "allowed: a YAML file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as err:
+        raise SpecError(one_line(f"{path}: cannot be read ({err.strerror or err})")) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise SpecError(f"{path}: is more than {limit:,} bytes; allowed: a spec file of at "
+                        f"most {limit:,} bytes")
+    return b"".join(chunks)
+
+
+class _Located(Exception):
+    """A value YAML could not construct, with its node (for the line and the key)."""
+
+    def __init__(self, node: yaml.Node, err: BaseException):
+        super().__init__(str(err))
+        self.node, self.err = node, err
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that ties any failure to build a value to that value's node."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_NUMBER_CHARS and (
+                node.tag.endswith((":int", ":float"))):
+            raise _Located(node, ValueError(f"a number of {len(node.value):,} characters"))
+        try:
+            return super().construct_object(node, deep=deep)
+        except (_Located, RecursionError):
+            raise
+        except Exception as err:  # ValueError, KeyError, IndexError, AttributeError, ...
+            raise _Located(node, err) from None
+
+
+def _key_of(root: yaml.Node, target: yaml.Node) -> tuple[str | int, ...]:
+    """The key path from the document's root to `target` (empty if not found)."""
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, key = stack.pop()
+        if node is target:
+            return key
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k_node, v_node in node.value:
+                name = k_node.value if isinstance(k_node, yaml.ScalarNode) else "?"
+                stack += [(k_node, (*key, name)), (v_node, (*key, name))]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(v, (*key, i)) for i, v in enumerate(node.value)]
+    return ()
+
+
+def _tag_words(tag: str) -> str:
+    kind = tag.rsplit(":", 1)[-1]
+    return {"int": "a whole number", "float": "a number", "bool": "true or false",
+            "timestamp": "a date", "null": "nothing (null)"}.get(kind, f"a value of type {kind}")
+
+
+def load_yaml(path: str | Path) -> SpecDocument:
+    """Read and parse a YAML file; raise SpecError (one line) if it cannot be used."""
+    path = Path(path)
+    raw = read_limited(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise SpecError(f"{path}: is not a UTF-8 text file (byte {err.start} cannot be "
                         "decoded); allowed: a YAML text file") from None
+    root = None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        if root is not None:
-            _check_tree(path, root)
-        data = yaml.safe_load(text)
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            if root is not None:
+                _check_tree(path, root)
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except SpecError:
         raise
+    except _Located as err:
+        node = err.node
+        key = _key_of(root, node) if root is not None else ()
+        where = f"key '{dotted(key)}': " if key else ""
+        shown = show_value(node.value) if isinstance(node, yaml.ScalarNode) else "the value"
+        words = _tag_words(node.tag)
+        if words not in _EXAMPLES:
+            raise SpecError(one_line(
+                f"{path}:{node.start_mark.line + 1}: {where}the tag "
+                f"{show_value(node.tag.replace('tag:yaml.org,2002:', '!!'))} is "
+                "not allowed; allowed: plain values (numbers, text, true/false, lists and "
+                "mappings) without !! tags")) from None
+        reason = (one_line(str(err.err)) if isinstance(err.err, ValueError)
+                  and not isinstance(err.err, yaml.YAMLError) else "")
+        if "digits" in reason or "characters" in reason:
+            reason = "too long"
+        raise SpecError(one_line(
+            f"{path}:{node.start_mark.line + 1}: {where}{shown} cannot be read as {words}"
+            f"{f' ({reason})' if reason else ''}; allowed: {words} written plainly (e.g. "
+            f"{_EXAMPLES.get(words, 'no !! tag')}), or text in quotes")) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -176,9 +282,12 @@ def load_yaml(path: str | Path) -> SpecDocument:
     except RecursionError:
         raise SpecError(f"{path}:1: not valid here: nested too deeply") from None
     except (ValueError, TypeError, OverflowError) as err:
-        # e.g. a date such as 2024-13-45 that YAML reads as a timestamp
         raise SpecError(one_line(f"{path}:1: not valid YAML: {err}")) from None
     return SpecDocument(path=path, data=data, root=root)
+
+
+_EXAMPLES = {"a whole number": "42", "a number": "0.5", "true or false": "true",
+             "a date": "2024-05-31"}
 
 
 def _check_tree(path: Path, root: yaml.Node) -> None:
@@ -228,6 +337,10 @@ def validate(model: type[BaseModel], doc: SpecDocument, data: Any = None,
         raise SpecError(_from_spec_value_error(doc, (), err).message(doc.path)) from None
     except RecursionError:
         raise SpecError(f"{doc.path}:1: not valid here: nested too deeply") from None
+    except (ArithmeticError, TypeError, ValueError, LookupError) as err:
+        # A safety net: a check that failed in an unforeseen way still gives one line.
+        raise SpecError(one_line(f"{doc.path}:1: cannot be used ({type(err).__name__}: "
+                                 f"{show_value(str(err))})")) from None
 
 
 def describe_error(model: type[BaseModel], doc: SpecDocument, error: dict) -> Problem:

@@ -22,36 +22,39 @@ import functools
 import json
 import os
 import platform
-import re
 import time
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from sim.model.parameters import parameter_fields
 from sim.studies.experiments import measure_run, outcome_columns
 from sim.studies.provenance import git_state, package_versions
-from sim.studies.runner import RunInterrupted, default_workers, run_jobs
+from sim.studies.runner import (
+    RunInterrupted,
+    default_workers,
+    interrupt_on_sigterm,
+    run_jobs,
+    signals_deferred,
+    stop_reason,
+)
+from sim.studies.store import (
+    RUN_FILE,
+    Claim,
+    FolderError,
+    atomic_json,
+    atomic_parquet,
+    atomic_write,
+    finished_runs,
+    now,
+    remove_stale_temporaries,
+    run_file_name,
+)
 from sim.studies.sweep_spec import DesignPoints, PlannedRun, SweepSpec, as_spec
 
 FORMAT = 1
@@ -60,11 +63,11 @@ RUNS_DIR = "runs"
 SERIES_DIR = "series"
 DEFAULT_ROOT = Path("results") / "sweeps"
 ID_COLUMNS = ("run", "point", "arm", "replication", "seed")
-_PART = re.compile(r"^run=(\d{6,})\.parquet$")
+_PART = RUN_FILE
 _FIELD_TYPES = {f.name: f for f in parameter_fields()}
 
 
-class SweepFolderError(ValueError):
+class SweepFolderError(FolderError):
     """The folder cannot hold this sweep (it holds another one, or is not a sweep folder)."""
 
 
@@ -148,11 +151,29 @@ def sweep(spec: SweepSpec | dict | str | Path, executor: Any = None, *,
     folder = Path(out) if out is not None else default_folder(spec)
     store = _Store(folder, spec)
     store.check(source)
-    done = store.finished_ids()
+    done = store.finished_ids(check=True)
     missing = [r for r in store.plan if r.run not in done]
-    if not missing:
-        store.mark_complete()  # e.g. killed after its last run, before the manifest said so
+    if not missing and store.manifest.get("status") == "complete":
         return load_sweep(folder)
+    try:
+        claim = Claim.take(folder, option="")
+    except FolderError as err:
+        raise SweepFolderError(str(err)) from None
+    with claim, interrupt_on_sigterm():
+        _run_missing(store, spec, missing, executor, workers, progress, source)
+    if store.manifest["status"] != "complete":
+        raise SweepInterrupted(folder, store.manifest["reason"] or "stopped",
+                               len(store.finished_ids()), len(store.plan))
+    return load_sweep(folder)
+
+
+def _run_missing(store: _Store, spec: SweepSpec, missing: list[PlannedRun], executor: Any,
+                 workers: int | None, progress: bool, source: str | Path | None) -> None:
+    """Run the missing runs into the (claimed) folder and close the session in its manifest."""
+    if not missing:
+        with signals_deferred():
+            store.mark_complete()  # e.g. killed after its last run, before the manifest said so
+        return
     pool, client_to_close, where = _resolve_executor(executor, workers)
     try:
         store.open(source)
@@ -165,30 +186,27 @@ def sweep(spec: SweepSpec | dict | str | Path, executor: Any = None, *,
     simulate = functools.partial(measure_run, outcomes=tuple(spec.outcomes),
                                  series=tuple(spec.series))
     try:
-        with _progress(progress, f"{spec.name}", len(store.plan), len(done)) as advance:
-            running = run_jobs([r.job for r in missing], workers=workers, executor=pool,
-                               simulate=simulate)
-            try:
-                for result in running:
-                    store.write_run(missing[result.index], result.model_frame,
-                                    result.stores_frame, result.seconds)
-                    ran += 1
-                    advance()
-            except RunInterrupted as err:
-                status, reason = "incomplete", err.reason
-            except KeyboardInterrupt:
-                status, reason = "incomplete", "interrupted (Ctrl-C)"
-            finally:
-                running.close()
+        running = run_jobs([r.job for r in missing], workers=workers, executor=pool,
+                           simulate=simulate, progress=progress, description=spec.name,
+                           done=len(store.plan) - len(missing))
+        try:
+            for result in running:
+                store.write_run(missing[result.index], result.model_frame,
+                                result.stores_frame, result.seconds)
+                ran += 1
+        except RunInterrupted as err:
+            status, reason = "incomplete", err.reason
+        except KeyboardInterrupt as err:
+            status, reason = "incomplete", stop_reason(err)
+        finally:
+            running.close()
     finally:
-        if client_to_close is not None:
-            client_to_close.close()
-        if status == "complete" and len(store.finished_ids()) < len(store.plan):
-            status, reason = "incomplete", reason or "stopped"
-        store.close_session(ran, time.perf_counter() - clock, status, reason, where)
-    if status != "complete":
-        raise SweepInterrupted(folder, reason, len(store.finished_ids()), len(store.plan))
-    return load_sweep(folder)
+        with signals_deferred():
+            if client_to_close is not None:
+                client_to_close.close()
+            if status == "complete" and len(store.finished_ids()) < len(store.plan):
+                status, reason = "incomplete", reason or "stopped"
+            store.close_session(ran, time.perf_counter() - clock, status, reason, where)
 
 
 def _resolve_executor(executor: Any, workers: int | None) -> tuple[Executor | None, Any, str]:
@@ -261,13 +279,13 @@ class _Store:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         if self.spec.series:
             (self.folder / SERIES_DIR).mkdir(exist_ok=True)
-        _remove_stale_temporaries(self.folder)
+        remove_stale_temporaries(self.folder, self.runs_dir, self.folder / SERIES_DIR)
         if not (self.folder / "spec.yaml").exists():
             self._write_spec(source)
         self.manifest["status"] = "running"
         self.manifest["reason"] = None
         self.manifest["sessions"].append({
-            "started": _now(), "finished": None, "ran": 0,
+            "started": now(), "finished": None, "ran": 0,
             "already_done": len(self.finished_ids()), "executor": None,
             "versions": package_versions(), "git": git_state(), "platform": platform.platform(),
             "cpu_count": os.cpu_count()})
@@ -285,7 +303,7 @@ class _Store:
                   "<this folder>\n")
         body = yaml.safe_dump(self.spec.as_file_data(), sort_keys=False, allow_unicode=True,
                               width=100)
-        _atomic_write(self.folder / "spec.yaml", (header + body).encode())
+        atomic_write(self.folder / "spec.yaml", (header + body).encode())
 
     def mark_complete(self) -> None:
         if self.manifest.get("status") != "complete":
@@ -293,15 +311,10 @@ class _Store:
             self.manifest["status"], self.manifest["reason"] = "complete", None
             self._save_manifest()
 
-    def finished_ids(self) -> set[int]:
-        found: set[int] = set()
-        if not self.runs_dir.is_dir():
-            return found
-        for entry in os.scandir(self.runs_dir):
-            m = _PART.match(entry.name)
-            if m:
-                found.add(int(m.group(1)))
-        return found
+    def finished_ids(self, *, check: bool = False) -> set[int]:
+        """Ids of the runs stored; with `check`, unreadable run files are set aside (with a
+        warning) so that those runs are made again."""
+        return finished_runs(self.runs_dir, check=check)
 
     def write_run(self, planned: PlannedRun, row: pd.DataFrame, weekly: pd.DataFrame,
                   seconds: float) -> None:
@@ -314,7 +327,7 @@ class _Store:
         values = self.design.values[planned.point]
         factors = {n: pa.array([values[n]], _arrow_type(n)) for n in self.design.factors}
         outcomes = {c: pa.array([float(row[c].iloc[0])], pa.float64()) for c in self.columns}
-        name = f"run={planned.run:06d}.parquet"
+        name = run_file_name(planned.run)
         if self.spec.series:
             n = len(weekly)
             cols = {k: pa.array(np.repeat(v.to_numpy(zero_copy_only=False), n), v.type)
@@ -322,16 +335,16 @@ class _Store:
             cols["week"] = pa.array(weekly["week"].to_numpy(np.int64))
             for s in self.spec.series:
                 cols[s] = pa.array(weekly[s].to_numpy(np.float64))
-            _atomic_parquet(self.folder / SERIES_DIR / name, pa.table(cols))
+            atomic_parquet(self.folder / SERIES_DIR / name, pa.table(cols))
         table = pa.table({**ids, **factors, **outcomes,
                           "seconds": pa.array([float(seconds)], pa.float64())})
-        _atomic_parquet(self.runs_dir / name, table)
+        atomic_parquet(self.runs_dir / name, table)
 
     def close_session(self, ran: int, seconds: float, status: str, reason: str,
                       executor: str) -> None:
         finished = len(self.finished_ids())
         session = self.manifest["sessions"][-1]
-        session.update(finished=_now(), ran=ran, seconds=round(seconds, 3), executor=executor,
+        session.update(finished=now(), ran=ran, seconds=round(seconds, 3), executor=executor,
                        runs_per_second=round(ran / seconds, 4) if seconds > 0 else None)
         self.manifest["runs"]["finished"] = finished
         self.manifest["status"] = status
@@ -339,8 +352,7 @@ class _Store:
         self._save_manifest()
 
     def _save_manifest(self) -> None:
-        text = json.dumps(self.manifest, indent=1, default=_json_default) + "\n"
-        _atomic_write(self.folder / MANIFEST, text.encode())
+        atomic_json(self.folder / MANIFEST, self.manifest, default=_json_default)
 
 
 def _new_manifest(spec: SweepSpec, design: DesignPoints, planned: int, fingerprint: str,
@@ -360,7 +372,7 @@ def _new_manifest(spec: SweepSpec, design: DesignPoints, planned: int, fingerpri
                   "rule": "replication r of every design point and arm uses seed base + r"},
         "outcomes": spec.outcomes, "columns": columns, "series": spec.series,
         "runs": {"planned": planned, "finished": 0},
-        "status": "planned", "reason": None, "created": _now(), "sessions": [],
+        "status": "planned", "reason": None, "created": now(), "sessions": [],
     }
 
 
@@ -385,49 +397,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"cannot store {type(value).__name__} in the manifest")
-
-
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = _temporary(path)
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _atomic_parquet(path: Path, table: pa.Table) -> None:
-    tmp = _temporary(path)
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-
-
-def _remove_stale_temporaries(folder: Path) -> None:
-    """Delete half-written files left by a process that no longer runs."""
-    for sub in (folder, folder / RUNS_DIR, folder / SERIES_DIR):
-        if not sub.is_dir():
-            continue
-        for entry in os.scandir(sub):
-            m = re.match(r"^\..*\.tmp-(\d+)$", entry.name)
-            if m and not _alive(int(m.group(1))):
-                Path(entry.path).unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours, from an earlier sweep in this process: not being written now
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 # ------------------------------------------------------------------------------ loading
@@ -484,36 +453,3 @@ def _read_parts(files: list[Path]) -> pd.DataFrame | None:
 
     table = ds.dataset([str(p) for p in files], format="parquet").to_table()
     return table.to_pandas()
-
-
-# ------------------------------------------------------------------------------ progress
-class _RateColumn(ProgressColumn):
-    """'x.xx runs/s' from rich's recent-speed estimate."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-.-- runs/s" if speed is None else f"{speed:.2f} runs/s")
-
-
-class _progress:
-    """Context manager giving `advance()`; a rich bar on stderr when shown. Started at the
-    runs already done, so a resumed sweep shows its true position."""
-
-    def __init__(self, show: bool, description: str, total: int, done: int):
-        self.show, self.description, self.total, self.done = show, description, total, done
-        self._bar: Any = None
-
-    def __enter__(self) -> Callable[[], None]:
-        if not self.show:
-            return lambda: None
-        self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("runs"), _RateColumn(), TimeElapsedColumn(), TextColumn("left"),
-            TimeRemainingColumn(), console=Console(stderr=True), speed_estimate_period=60)
-        self._bar.start()
-        task = self._bar.add_task(self.description, total=self.total, completed=self.done)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()

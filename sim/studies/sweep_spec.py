@@ -39,6 +39,7 @@ from sim.studies.scenario import (
     MAX_SEED,
     Arm,
     Study,
+    check_chain_size,
     given,
 )
 
@@ -51,6 +52,7 @@ MAX_RUNS = 1_000_000
 MAX_SAMPLES = 100_000
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 _FIELDS = {f.name: f for f in parameter_fields()}
+_SIZES = {"n_stores", "employees_per_store", "customers_per_store"}
 _PARAMETERS_ALLOWED = ("the model's parameters (listed with units in docs/ODD.md and by "
                        "`loyalty-sim schema`)")
 # Keys each way of declaring a factor uses (besides `arms`).
@@ -253,6 +255,7 @@ class SweepSpec(Study):
                                               allowed="another arm")
         self._check_outcomes()
         self._check_events()
+        self._check_sizes()
         for arm in self.arm_names:
             try:
                 Parameters(**self.arm_parameters(arm))
@@ -267,6 +270,21 @@ class SweepSpec(Study):
         return self
 
     # ------------------------------------------------------------------ checks
+    def _check_sizes(self) -> None:
+        """The largest chain any run can have stays within the model's limits."""
+        for arm in self.arm_names:
+            params = self.arm_parameters(arm)
+            key: tuple[str | int, ...] = (
+                ("compare", arm, "parameters") if self.compare and given(
+                    self.compare[arm].parameters).keys() & _SIZES else ("parameters",))
+            for name in self.factors_of(arm):
+                if name in _SIZES:
+                    factor = self.factors[name]
+                    params[name] = (max(factor.levels) if factor.kind == "levels"
+                                    else factor.high)
+                    key = ("factors", name)
+            check_chain_size(params, key)
+
     def _check_factors(self, arms: list[str]) -> None:
         base = given(self.parameters)
         for name, factor in self.factors.items():

@@ -326,12 +326,14 @@ def policy_start(events: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> i
 # ----------------------------------------------------------------------------------- presets
 def scenarios_directory(directory: str | os.PathLike | None = None) -> Path:
     """Where the shipped scenario files are: the argument, $LOYALTY_SIM_SCENARIOS, or the
-    repository's scenarios/ folder."""
+    shipped scenarios (the repository's scenarios/ folder, packaged with sim)."""
     if directory:
         return Path(directory)
     if os.environ.get(SCENARIOS_ENV):
         return Path(os.environ[SCENARIOS_ENV])
-    return Path(__file__).resolve().parents[2] / "scenarios"
+    from sim.data import SCENARIOS  # the shipped files, in an installed package too
+
+    return SCENARIOS
 
 
 _PRESET_CACHE: dict[tuple, tuple[dict[str, Preset], tuple[str, ...]]] = {}

@@ -1,0 +1,290 @@
+"""Issue 9's reproducers on real `loyalty-sim` processes: signals (Ctrl-C once or twice,
+SIGTERM, kill -9) sent at real moments, name collisions, bad `--out`, a damaged store. After
+each: the finished replications are in the folder, no process of the run is alive 5 s after
+its parent died, no hidden leftovers, and the exit code is the documented one (0 done, 1
+failed or stopped short, 2 bad input, 130 Ctrl-C, 143 SIGTERM)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.studies import report
+from sim.studies.scenario_report import finish_folder
+from sim.studies.scenario_run import run_scenario
+from sim.studies.store import FolderError, StoreWarning
+from sim.studies.sweep import load_sweep, sweep
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux")
+
+EXE = Path(sys.executable).with_name("loyalty-sim")
+CHAIN = {"n_stores": 3, "employees_per_store": 5, "customers_per_store": 100}
+ARMS = {"baseline": {"description": "as usual"},
+        "coaching": {"events": [{"week": 5, "set": {"coaching_hours": 3.0}}]}}
+# Slow enough to be caught mid-way (about 0.2 s a run), small enough to finish when resumed.
+SLOW = {"name": "slow", "question": "Does coaching help?", "horizon_weeks": 60,
+        "replications": 8, "seed": 3, "parameters": CHAIN, "arms": ARMS}
+QUICK = {**SLOW, "name": "quick", "horizon_weeks": 12, "replications": 2}
+
+
+def _write(folder: Path, data: dict) -> Path:
+    path = folder / f"{data['name']}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _start(cwd: Path, *args: object) -> subprocess.Popen:
+    return subprocess.Popen([str(EXE), *map(str, args), "--no-progress"], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _runs(out: Path) -> int:
+    return len(list(out.glob("runs/run=*.parquet")))
+
+
+def _wait_for_runs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while _runs(out) < n:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no run finished in time"
+        time.sleep(0.02)
+
+
+def _family(pid: int) -> set[int]:
+    """The process and all its descendants (the fork server, its workers, the tracker)."""
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        found.add(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo += [int(x) for x in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return found
+
+
+def _gone_within(pids: set[int], seconds: float) -> set[int]:
+    deadline = time.monotonic() + seconds
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {p for p in alive if _running(p)}
+        time.sleep(0.1)
+    return alive
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its parent's wait is missing
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def _no_leftovers(folder: Path) -> None:
+    hidden = [p for p in folder.rglob(".*")]
+    assert not hidden, hidden
+
+
+def _kept(out: Path) -> set[tuple[str, int]]:
+    files = sorted(out.glob("runs/run=*.parquet"))
+    frame = pd.concat([pd.read_parquet(p, columns=["arm", "replication"]) for p in files])
+    return set(map(tuple, frame.drop_duplicates().to_numpy()))
+
+
+def test_sigterm_keeps_finished_runs_and_leaves_no_process(tmp_path):
+    out = tmp_path / "out"
+    proc = _start(tmp_path, "run", _write(tmp_path, SLOW), "--out", out, "--workers", 2)
+    _wait_for_runs(out, 2, proc)
+    family = _family(proc.pid)
+    assert len(family) >= 4  # us, the fork server, two workers (and the resource tracker)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    assert "incomplete: terminated (SIGTERM)" in stderr.strip().splitlines()[-1]
+    assert not _gone_within(family, 5)
+    m = _manifest(out)
+    assert m["status"] == "incomplete" and "SIGTERM" in m["reason"]
+    assert m["runs"]["finished"] == _runs(out) >= 2
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert set(map(tuple, ts[["arm", "replication"]].drop_duplicates().to_numpy())) == _kept(out)
+    _no_leftovers(tmp_path)
+
+
+def test_kill_9_leaves_no_process_and_the_folder_is_finished_by_running_again(tmp_path):
+    out = tmp_path / "out"
+    scenario = _write(tmp_path, SLOW)
+    proc = _start(tmp_path, "run", scenario, "--out", out, "--workers", 2)
+    _wait_for_runs(out, 2, proc)
+    family = _family(proc.pid)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert not _gone_within(family, 5)  # workers, fork server and tracker died with it
+    before = _kept(out)
+    assert _manifest(out)["status"] == "running"  # what a dead run looks like
+    # `report` turns what is stored into a report, saying what is missing.
+    done = subprocess.run([str(EXE), "report", str(out)], capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"kept {len(before)} of 16 runs" in done.stderr
+    assert _manifest(out)["status"] == "incomplete"
+    assert (out / "report.html").is_file()
+    # Running the scenario into the folder runs only what is missing.
+    done = subprocess.run([str(EXE), "run", str(out / "scenario.yaml"), "--out", str(out),
+                           "--workers", "1", "--no-progress"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    m = _manifest(out)
+    assert m["status"] == "complete" and m["runs"]["finished"] == 16
+    assert m["sessions"][-1]["already_done"] >= len(before)
+    assert len(pd.read_parquet(out / "timeseries.parquet")) == 16 * 60
+    _no_leftovers(tmp_path)
+
+
+def test_two_ctrl_c_keep_the_runs_and_a_second_run_cannot_take_the_folder(tmp_path):
+    out = tmp_path / "out"
+    scenario = _write(tmp_path, SLOW)
+    proc = _start(tmp_path, "run", scenario, "--out", out, "--workers", 1)
+    _wait_for_runs(out, 2, proc)
+    proc.send_signal(signal.SIGSTOP)  # hold it mid-run while a second run tries the folder
+    try:
+        rival = subprocess.run([str(EXE), "run", str(scenario), "--out", str(out),
+                                "--workers", "1", "--no-progress"], capture_output=True,
+                               text=True)
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    assert rival.returncode == 2 and "being written by another" in rival.stderr
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.8)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+    kept = _kept(out)
+    assert len(kept) >= 2
+    assert _manifest(out)["status"] == "incomplete"
+    done = subprocess.run([str(EXE), "report", str(out)], capture_output=True, text=True)
+    assert done.returncode == (0 if len(kept) == 16 else 1), done.stderr
+    assert "Traceback" not in done.stderr
+    assert _manifest(out)["runs"]["finished"] == len(kept)
+    _no_leftovers(tmp_path)
+
+
+def test_ctrl_c_once_the_runs_are_done_keeps_them_all(tmp_path):
+    out = tmp_path / "out"
+    proc = _start(tmp_path, "run", _write(tmp_path, QUICK), "--out", out, "--workers", 1)
+    _wait_for_runs(out, 4, proc)  # every run is stored: the report is being written
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert "Traceback" not in stderr
+    assert _runs(out) == 4
+    if proc.returncode == 130:  # caught while writing the report: finish it
+        assert _manifest(out)["status"] == "incomplete"
+        done = subprocess.run([str(EXE), "report", str(out)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    else:  # the report was already written when the signal came
+        assert proc.returncode == 0, stderr
+    assert _manifest(out)["status"] == "complete"
+    assert (out / "report.html").is_file()
+    _no_leftovers(tmp_path)
+
+
+def test_runs_started_together_get_their_own_folders(tmp_path):
+    scenario = _write(tmp_path, QUICK)
+    procs = [_start(tmp_path, "run", scenario, "--workers", 1, "--seed", seed)
+             for seed in (1, 2)]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=180)
+        assert proc.returncode == 0, stderr
+    folders = sorted((tmp_path / "results").iterdir())
+    assert len(folders) == 2
+    assert {_manifest(f)["seeds"]["base"] for f in folders} == {1, 2}
+    _no_leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "file", "full"])
+def test_a_bad_out_is_refused_before_anything_runs(tmp_path, kind):
+    scenario = _write(tmp_path, QUICK)
+    target = tmp_path / "target"
+    target.mkdir()
+    out = tmp_path / "out"
+    if kind == "symlink":
+        out.symlink_to(target)
+    elif kind == "file":
+        out.write_text("x")
+    else:
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    done = subprocess.run([str(EXE), "run", str(scenario), "--out", str(out), "--workers",
+                           "1", "--no-progress"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and f"--out {out}" in done.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_a_failing_figure_keeps_the_runs_and_report_finishes_later(tmp_path, monkeypatch):
+    scenario = _write(tmp_path, QUICK)
+
+    def broken(*args, **kwargs):
+        raise ValueError("no figure today")
+
+    real = report.write_figures
+    monkeypatch.setattr(report, "write_figures", broken)
+    outcome = run_scenario(scenario, out=tmp_path / "out", workers=1)
+    assert outcome.status == "incomplete" and "no figure today" in outcome.reason
+    assert _runs(tmp_path / "out") == 4
+    monkeypatch.setattr(report, "write_figures", real)
+    outcome = finish_folder(tmp_path / "out")
+    assert outcome.status == "complete"
+    assert (tmp_path / "out" / "trajectories.png").stat().st_size > 10_000
+    with pytest.raises(FolderError, match="already holds the complete results"):
+        run_scenario(scenario, out=tmp_path / "out", workers=1)  # never written over
+
+
+def test_a_sweep_killed_leaves_no_process(tmp_path):
+    spec = {"name": "grid", "question": "q?", "horizon_weeks": 60, "replications": 6,
+            "seed": 1, "parameters": CHAIN,
+            "factors": {"coaching_hours": {"levels": [0.0, 2.0, 4.0]}},
+            "outcomes": ["profit"]}
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "sweep"
+    proc = _start(tmp_path, "sweep", path, "--out", out, "--workers", 2)
+    _wait_for_runs(out, 1, proc)
+    family = _family(proc.pid)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert not _gone_within(family, 5)
+
+
+def test_an_unreadable_run_file_is_run_again_with_a_warning(tmp_path):
+    spec = {"name": "tiny", "question": "q?", "horizon_weeks": 8, "replications": 2,
+            "seed": 1, "parameters": CHAIN,
+            "factors": {"coaching_hours": {"levels": [0.0, 2.0]}}, "outcomes": ["profit"]}
+    first = sweep(spec, out=tmp_path / "s", workers=1, progress=False)
+    damaged = sorted((tmp_path / "s" / "runs").glob("run=*.parquet"))
+    damaged[0].write_bytes(b"")  # a zero-byte file, as a full disk leaves it
+    damaged[1].write_bytes(damaged[1].read_bytes()[:40])  # truncated
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = sweep(spec, out=tmp_path / "s", workers=1, progress=False)
+    assert sum(issubclass(w.category, StoreWarning) for w in caught) == 2
+    cols = ["run", "profit"]
+    pd.testing.assert_frame_equal(first[cols], again[cols])
+    pd.testing.assert_frame_equal(load_sweep(tmp_path / "s")[cols], first[cols])
+    assert os.path.getsize(damaged[0]) > 0
