@@ -19,15 +19,18 @@ _EXPORTS = {
     "parse_event": "sim.model.events",
     "sweep": "sim.studies.sweep",
     "load_sweep": "sim.studies.sweep",
+    "calibrate": "sim.studies.calibration",
+    "load_calibration": "sim.studies.calibration",
 }
 
-__all__ = ["Crisis", "Layoff", "LoyaltyModel", "Parameters", "PolicyChange", "load_sweep",
-           "parse_event", "sweep"]
+__all__ = ["Crisis", "Layoff", "LoyaltyModel", "Parameters", "PolicyChange", "calibrate",
+           "load_calibration", "load_sweep", "parse_event", "sweep"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sim.model import LoyaltyModel
     from sim.model.events import Crisis, Layoff, PolicyChange, parse_event
     from sim.model.parameters import Parameters
+    from sim.studies.calibration import calibrate, load_calibration
     from sim.studies.sweep import load_sweep, sweep
 
 
