@@ -289,22 +289,26 @@ def chain_file_data(data: ChainData, cal: Any, stores: pd.DataFrame) -> dict[str
 
 def calibrate_chain(path: str | Path, *, out: str | Path | None = None,
                     workers: int | None = None, cluster: str | None = None,
-                    progress: bool = True, quick: bool = False, seed: int = 1) -> Any:
+                    progress: bool = True, quick: bool = False, seed: int = 1,
+                    abc: dict[str, Any] | None = None, store_draws: int | None = None) -> Any:
     """Fit a chain's own store data: check the CSV (nothing written if it is bad), fit the
     chain-level parameters by ABC-SMC, estimate each store's characteristics, and write the
-    calibration folder with `chain.yaml` and `stores.csv` in it."""
+    calibration folder with `chain.yaml` and `stores.csv` in it. `quick` is a small fit for a
+    first look; `abc` overrides ABC settings; `store_draws` the posterior draws of stage 2."""
     from sim.studies.calibration import calibrate, load_calibration
     from sim.studies.calibration.engine import default_folder
     from sim.studies.calibration.targets import parse_targets
 
     data = read_chain_csv(path)
-    targets = parse_targets(chain_targets(data, quick, seed), path)
+    spec = chain_targets(data, quick, seed)
+    spec["abc"].update(abc or {})
+    targets = parse_targets(spec, path)
     folder = Path(out) if out is not None else default_folder(targets)
     if (folder / "chain.yaml").is_file():
         return load_calibration(folder)
     staging = folder.with_name(f".{folder.name}.fit")
     cal = calibrate(targets, out=staging, workers=workers, cluster=cluster, progress=progress)
-    stores = estimate_stores(data, cal, draws=3 if quick else 8,
+    stores = estimate_stores(data, cal, draws=store_draws or (3 if quick else 8),
                              chains_per_draw=2 if quick else 3, seed=seed)
     stores.to_csv(staging / "stores.csv")
     chain = chain_file_data(data, cal, stores)
