@@ -156,17 +156,21 @@ def read_chain_csv(path: str | Path) -> ChainData:
     quarters = 0
     if quarterly:
         quarters = int(df.groupby("store_id").size().max())
-        g = df.groupby("store_id", sort=False)
-        periods = g.size()
-        df = g[[c for c in REQUIRED if c not in ("store_id", "revenue")]].mean()
-        df["revenue"] = g["revenue"].sum() * 4 / periods  # annualised
-        df = df.reset_index()
+        df = per_store(df)
     if len(df) < MIN_STORES:
         raise ChainDataError(f"{path}: has {len(df)} stores; allowed: at least {MIN_STORES} "
                              "stores (the fit compares stores)")
     if len(df) > MAX_STORES:
         raise ChainDataError(f"{path}: has {len(df)} stores; allowed: at most {MAX_STORES}")
     return ChainData(path, df.set_index("store_id"), ignored, quarters)
+
+
+def per_store(quarterly: pd.DataFrame) -> pd.DataFrame:
+    """Rows per store and quarter -> one row per store: averages, revenue annualised."""
+    g = quarterly.groupby("store_id", sort=False)
+    df = g[[c for c in REQUIRED if c not in ("store_id", "revenue")]].mean()
+    df["revenue"] = g["revenue"].sum() * 4 / g.size()
+    return df.reset_index()
 
 
 def _describe(col: str) -> str:
@@ -208,7 +212,7 @@ def chain_targets(data: ChainData, quick: bool = False, seed: int = 1) -> dict[s
                        "fixed": {k: v for k, v in size.items() if k != "n_stores"}},
         "abc": ({"population_size": 24, "generations": 3, "predictive_draws": 8,
                  "seed": seed} if quick else
-                {"population_size": 150, "generations": 6, "predictive_draws": 30,
+                {"population_size": 100, "generations": 6, "predictive_draws": 30,
                  "seed": seed}),
     }
 
@@ -345,6 +349,56 @@ def synthetic_chain(params: dict[str, Any], seed: int, *, years: int = 1,
                           "supervisor_quality": model.supervisor_quality,
                           "local_market": model.local_expectation})
     return rows, truth
+
+
+FORECAST = ("revenue", "turnover_pct", "churn_pct")
+
+
+def _forecast_design(year1: pd.DataFrame) -> np.ndarray:
+    """Year-1 store features as deviations from their chain's mean (so the fitted persistence
+    does not lean on the simulated chain's level), with an intercept for the drift."""
+    obs = ChainData(Path("-"), year1.set_index("store_id"), [], 4).observables()
+    x = np.column_stack([_design(obs)[:, 1:], np.log(year1["customers"].to_numpy(float)),
+                         np.log(year1["headcount"].to_numpy(float))])
+    return np.column_stack([np.ones(len(x)), x - x.mean(axis=0)])
+
+
+def forecast_next_year(year1: pd.DataFrame, cal: Any, draws: int = 4,
+                       chains_per_draw: int = 2, seed: int = 1) -> pd.DataFrame:
+    """Each store's revenue, turnover and churn next year, forecast by the calibrated model.
+
+    Chains simulated over two years under posterior draws show how much of a store's year-1
+    figures persists into year 2 (its supervisor and market) and how much is noise; a
+    least-squares fit of year 2 on year 1 over the simulated stores, applied to the chain's
+    year-1 data (`year1`, one row per store as `per_store` gives), is the forecast. Features
+    and outcomes are taken relative to the chain's own year-1 means (revenue as a log ratio
+    to the store's year 1), so a calibration that misses the chain's level still lends the
+    forecast its persistence."""
+    sim = cal.targets.simulation
+    base = {**sim.fixed, "n_stores": sim.n_stores}
+    seeds = np.random.SeedSequence([seed, 3]).generate_state(draws * chains_per_draw)
+    xs, ys = [], {k: [] for k in FORECAST}
+    for d, params in enumerate(cal.draws(draws, seed)):
+        for s in seeds[d * chains_per_draw:(d + 1) * chains_per_draw]:
+            rows, _ = synthetic_chain({**base, **params}, int(s), years=2)
+            y1 = per_store(rows[rows["quarter"] <= 4])
+            y2 = per_store(rows[rows["quarter"] > 4]).set_index("store_id").loc[y1["store_id"]]
+            xs.append(_forecast_design(y1))
+            ys["revenue"].append(np.log(y2["revenue"].to_numpy(float)
+                                        / y1["revenue"].to_numpy(float)))
+            for k in ("turnover_pct", "churn_pct"):
+                ys[k].append(y2[k].to_numpy(float) - y1[k].mean())
+    x = np.vstack(xs)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1
+    x_obs = _forecast_design(year1) / scale
+    out = pd.DataFrame({"store_id": year1["store_id"].to_numpy()})
+    for k in FORECAST:
+        coef, *_ = np.linalg.lstsq(x / scale, np.concatenate(ys[k]), rcond=None)
+        pred = x_obs @ coef
+        out[k] = (year1["revenue"].to_numpy(float) * np.exp(pred) if k == "revenue"
+                  else np.maximum(pred + year1[k].mean(), 0.0))
+    return out.set_index("store_id")
 
 
 def load_chain(path: str | Path) -> dict[str, Any]:
