@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.studies import specfile
+from sim.studies import specfile, validation
 from sim.studies.calibration import calibrate, engine, load_calibration, load_targets
 
 TINY = {
@@ -151,3 +151,57 @@ def test_cli_bad_targets_file_is_one_line_exit_2(tmp_path):
 def test_cli_needs_exactly_one_input(tmp_path):
     result = CliRunner().invoke(app, ["calibrate"])
     assert result.exit_code == 2 and "exactly one" in result.stderr
+
+
+def scenario_data(**extra):
+    return {"name": "post", "question": "Does coaching pay?", "horizon_weeks": 10,
+            "replications": 3, "seed": 5, "parameters": {"n_stores": 5},
+            "arms": {"base": {}, "coach": {"parameters": {"coaching_hours": 2.0}}}, **extra}
+
+
+def test_scenario_on_a_posterior_draws_one_sample_per_replication(fitted, tmp_path):
+    from sim.studies.scenario import load_scenario
+
+    path = write(tmp_path, scenario_data(uncertainty="posterior",
+                                         calibration=str(fitted.folder)), "scenario.yaml")
+    jobs = load_scenario(path).jobs()
+    by_rep = {}
+    for job in jobs:
+        drawn = {k: job.params[k] for k in fitted.parameters}
+        by_rep.setdefault(job.seed, []).append(drawn)
+    assert len(by_rep) == 3
+    for draws in by_rep.values():  # common random numbers: every arm runs the same draw
+        assert all(d == draws[0] for d in draws)
+        assert 0.3 <= draws[0]["supervisor_quality_mean"] <= 0.7
+    assert jobs[3].params["coaching_hours"] == 2.0 and "coaching_hours" not in jobs[0].params
+    assert fitted.draws(3, 5) == [by_rep[s][0] for s in (5, 6, 7)]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"uncertainty": "posterior"}, "key 'calibration': is missing"),
+    ({"calibration": "somewhere"}, "key 'calibration': is only read with uncertainty"),
+    ({"uncertainty": "posterior", "calibration": "no/such/folder"},
+     "not a finished calibration folder"),
+])
+def test_bad_posterior_keys_give_one_line(tmp_path, extra, expected):
+    from sim.studies.scenario import load_scenario
+
+    path = write(tmp_path, scenario_data(**extra), "scenario.yaml")
+    with pytest.raises(specfile.SpecError) as err:
+        load_scenario(path)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_shipped_targets_files_are_valid():
+    from pathlib import Path
+
+    files = sorted((Path(__file__).resolve().parent.parent / "experiments").glob(
+        "calibration_*.yaml"))
+    assert files
+    for path in files:
+        t = load_targets(path)
+        assert t.targets and t.held_out
+    published = load_targets(files[0])
+    numbers = {tg.key: tg.number for tg in validation.TARGETS}
+    assert {numbers[k] for k in published.targets} == {1, 2, 3, 4}
+    assert {numbers[k] for k in published.held_out} == {5}
