@@ -86,6 +86,8 @@ def test_fit_writes_a_complete_calibration_folder(fitted):
     assert len(post) == 8 and post["weight"].sum() == pytest.approx(1.0)
     assert post["supervisor_quality_mean"].between(0.3, 0.7).all()
     assert len(fitted.generations) == 2
+    eps = fitted.generations["epsilon"].to_numpy()
+    assert eps[1] < eps[0]  # each generation's threshold comes from the one before
     assert len(fitted.predictive) == 4
     assert set(fitted.predictive.columns) >= {"seed", "employee_engagement_mean",
                                               "churn_pct_mean"}

@@ -264,6 +264,9 @@ def _run_generations(abc: Any, targets: TargetsFile, show: bool) -> str:
                 return "max_minutes"
             walltime = None if deadline is None else timedelta(
                 seconds=max(deadline - time.monotonic(), 1))
+            # pyabc caches the population it calibrates epsilon on for the whole object; each
+            # call must start from the last generation, not the first call's.
+            abc._initial_population = None
             abc.run(max_nr_populations=1, minimum_epsilon=0.0,
                     **({"max_walltime": walltime} if walltime else {}))
             pops = history.get_all_populations()
