@@ -48,9 +48,8 @@ def posterior_summary(cal: Any) -> pd.DataFrame:
 
 def write_report(cal: Any, folder: Path) -> Path:
     """Write report.md with its figures into `folder`; return the Markdown file."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # No matplotlib.use(): the caller's backend stays (a notebook keeps drawing inline); every
+    # figure made here is closed, so none is shown.
     import matplotlib.pyplot as plt
     import seaborn as sns
 
