@@ -3,7 +3,10 @@ after an interruption, reproducibility with one worker, and the command line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -11,6 +14,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.studies import specfile, validation
 from sim.studies.calibration import calibrate, engine, load_calibration, load_targets
+from sim.studies.calibration.targets import prior_bounds
 
 TINY = {
     "name": "tiny",
@@ -195,8 +199,6 @@ def test_bad_posterior_keys_give_one_line(tmp_path, extra, expected):
 
 
 def test_shipped_targets_files_are_valid():
-    from pathlib import Path
-
     files = sorted((Path(__file__).resolve().parent.parent / "experiments").glob(
         "calibration_*.yaml"))
     assert files
@@ -207,3 +209,20 @@ def test_shipped_targets_files_are_valid():
     numbers = {tg.key: tg.number for tg in validation.TARGETS}
     assert {numbers[k] for k in published.targets} == {1, 2, 3, 4}
     assert {numbers[k] for k in published.held_out} == {5}
+
+
+def test_validation_table_marks_fitted_and_held_out_targets(tmp_path):
+    from sim.studies.calibration import Calibration
+
+    targets = load_targets(Path(__file__).resolve().parent.parent / "experiments"
+                           / "calibration_published.yaml")
+    posterior = pd.DataFrame({p: [np.mean(prior_bounds(p, pr))] * 2
+                              for p, pr in targets.fit.items()}).assign(weight=[0.5, 0.5])
+    cal = Calibration(tmp_path, {}, posterior, pd.DataFrame(), pd.DataFrame(), targets)
+    table = validation.validation_table(replications=2, n_stores=8, erosion_replications=1,
+                                        bootstrap=10, calibration=cal)
+    role = dict(zip(table["key"], table["role"], strict=True))
+    assert role["quadrant_both_above"] == "fitted" and role["manager_variance_share"] == "fitted"
+    assert role["quartile_turnover"] == "held out"
+    assert role["customer_only_erosion"] == "not in the calibration"
+    assert table["within_band"].dtype == bool

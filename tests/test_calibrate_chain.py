@@ -13,6 +13,8 @@ from sim.studies.chain import (
     CHAIN_PARAMETERS,
     ChainDataError,
     calibrate_chain,
+    forecast_next_year,
+    per_store,
     read_chain_csv,
     synthetic_chain,
 )
@@ -103,8 +105,8 @@ def test_recovery_of_a_synthetic_30_store_chain(tmp_path):
     """Reduced size (12 particles, 2 generations): the stores' supervisor quality is
     recovered with r >= 0.8; the chain-level intervals are wide at this size and cover the
     truth (the report gives the coverage of full-size fits)."""
-    rows, truth = synthetic_chain(HIDDEN, seed=11)
-    path = write(tmp_path, rows)
+    rows, truth = synthetic_chain(HIDDEN, seed=11, years=2)
+    path = write(tmp_path, rows[rows["quarter"] <= 4])  # year 1 only
     cal = calibrate_chain(path, out=tmp_path / "fit", workers=1, progress=False, quick=True,
                           abc={"population_size": 12, "generations": 2,
                                "predictive_draws": 2}, store_draws=2)
@@ -117,3 +119,9 @@ def test_recovery_of_a_synthetic_30_store_chain(tmp_path):
     assert sum(covered) >= len(covered) // 2 + 1
     chain = (cal.folder / "chain.yaml").read_text()
     assert "supervisor_quality_q05" in chain and chain.count("- id: S") == 30
+    # Out of sample: next year's figures forecast from year 1 (their accuracy against a naive
+    # forecast needs a full-size fit: see the report's figures).
+    year1 = per_store(rows[rows["quarter"] <= 4])
+    forecast = forecast_next_year(year1, cal, draws=1, chains_per_draw=1)
+    assert list(forecast.index) == list(year1["store_id"])
+    assert np.isfinite(forecast.to_numpy()).all() and (forecast["revenue"] > 0).all()
