@@ -25,11 +25,89 @@ QUALITY_SKILL_WEIGHT = 0.30
 QUALITY_EMOTION_WEIGHT = 0.30
 QUALITY_TIME_WEIGHT = 0.40
 NO_STAFF_QUALITY = 0.10  # a store with nobody on the front line
+# Supervisor quality at which the climate effect is nil and coaching has its stated size.
+AVERAGE_SUPERVISOR = 0.5
+
+# Shapes of the rules below (assumed; docs/ODD.md section 7 states each formula).
+MIDDLING_ENGAGEMENT = 0.5  # engagement at which hazards, visits and spend take their base value
+TENURE_DRIFT_WEEKS = 156.0  # the drivers' drift with tenure is complete after three years
+STRAIN_THRESHOLD = 0.9  # work pressure above which strain builds
+NEWCOMER_WEEKS = 13  # a new hire's first quarter ...
+NEWCOMER_QUIT_FACTOR = 1.5  # ... in which they quit half as often again
+LEARNING_AT_ZERO_ENGAGEMENT = 0.5  # on-the-job learning rises from this at engagement 0
+STRAIN_EMOTION_LOSS = 0.3  # displayed emotion lost per unit of strain
+UNSKILLED_PACE, SKILL_PACE = 0.7, 0.3  # pace of work: 0.7 for a novice, 1.0 fully skilled
+STRAIN_PACE_LOSS = 0.3  # share of pace lost per unit of strain
+MAX_PRESSURE = 5.0  # work pressure is capped (and is this when nobody is on the front line)
+BUSY_FROM, BUSY_SPAN = 0.75, 0.5  # busyness rises from pressure 0.75 to full at 1.25
+MAX_VISIT_PROBABILITY = 0.95
+ANXIETY_SPEND_LOSS = 0.2  # share of spend an anxious (A = 1) customer holds back
+# Problems: problem_rate at quality 0.65, 4x problem_rate more per unit of quality below it,
+# the factor kept between 0.1 and 5.
+PROBLEM_REFERENCE_QUALITY = 0.65
+PROBLEM_QUALITY_SLOPE = 4.0
+PROBLEM_FACTOR_RANGE = (0.1, 5.0)
+
+# Fixed coefficients of the weekly rules. None is fitted: each is the assumed shape of a
+# mechanism of docs/ODD.md section 7, with the reason beside it. They are named here, once, so
+# that the set-up (which starts agents at the rules' equilibrium) and the weekly step read the
+# same numbers: editing one cannot silently move the other.
+# Share of an encounter's gain or loss each emotional dimension takes: confidence follows
+# encounters fully, integrity a little less, pride (a broader judgement) half as much.
+ATTACHMENT_WEIGHTS = {"confidence": 1.0, "integrity": 0.8, "pride": 0.5}
+# An unresolved problem costs integrity twice what a resolved one gains (negativity bias).
+UNRESOLVED_LOSS_RATIO = 2.0
+# A resolvable problem is solved at once with chance share * min(quality + 0.4, 1): a good
+# encounter resolves nearly all of what the policy allows, a poor one much less.
+RESOLUTION_QUALITY_LIFT = 0.4
+# Weekly pull of the mission on customers' pride, per unit of mission resonance (small: pride
+# moves over years).
+MISSION_PRIDE_PULL = 0.004
+# Weekly integrity gain of customers per unit of transparency x crisis severity (candour).
+CRISIS_CANDOUR_INTEGRITY = 0.01
+# Employees' affiliation level gained per unit of transparency x crisis severity (being heard).
+CRISIS_CANDOUR_AFFILIATION = 0.05
+# Share of a blow full transparency absorbs: crisis stress, customers' anxiety, layoff damage.
+TRANSPARENCY_CUSHION = 0.5
+# Full transparency speeds the fading of anxiety by this much again (up to four times).
+TRANSPARENCY_RECOVERY_BOOST = 3.0
+# Layoffs: survivors' layoff stress kept from one week to the next, stress added by a round,
+# shares of affiliation and purpose lost, and how much worse customers judge layoffs in a crisis.
+LAYOFF_STRESS_KEPT = 0.9
+LAYOFF_STRESS = 0.15
+LAYOFF_AFFILIATION_LOSS = 0.10
+LAYOFF_PURPOSE_LOSS = 0.05
+CRISIS_LAYOFF_DAMAGE = 2.0
+# Purpose level per unit of mission resonance above the typical 0.3 (seed 003).
+MISSION_PURPOSE_EFFECT = 0.2
+TYPICAL_MISSION_RESONANCE = 0.3
+# Affiliation level gained by front-line staff under full recognition (seed 003).
+RECOGNITION_AFFILIATION = 0.08
+# Share of a coaching hour's driver gain that also goes to skill (coaching teaches).
+COACHING_SKILL_SHARE = 0.5
+# The customer programme's effect and promise are stated per this budget ($/customer/year);
+# its weekly pull is capped so that no budget makes attachment jump.
+PROGRAMME_BUDGET_UNIT = 20.0
+PROGRAMME_PULL_CAP = 0.5
+# A supervisor's paid week (h): coaching is costed at the supervisor's hourly rate.
+SUPERVISOR_WEEK_HOURS = 40.0
+# Spread of a new hire's drivers around `new_hire_engagement`.
+NEW_HIRE_DRIVER_SD = 0.05
+# A new customer's emotional dimensions and rational satisfaction before any encounter, and the
+# spread of the emotional ones.
+NEWCOMER_ATTACHMENT = {"confidence": 0.5, "integrity": 0.5, "pride": 0.5, "passion": 0.4}
+NEWCOMER_ATTACHMENT_SD = 0.05
+NEWCOMER_RATIONAL = 0.6
 
 
 def weekly_hazard(annual_rate: float) -> float:
     """Weekly probability that gives `annual_rate` over 52 weeks."""
     return 1.0 - (1.0 - annual_rate) ** (1.0 / WEEKS_PER_YEAR)
+
+
+def transparency_cushion(transparency: float) -> float:
+    """Share of a blow (crisis stress, anxiety, layoff damage) that still lands."""
+    return 1.0 - TRANSPARENCY_CUSHION * transparency
 
 
 # --- employees --------------------------------------------------------------------------------
@@ -42,15 +120,16 @@ def employee_engagement(drivers_mean, hr_boost, strain, strain_penalty):
 def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_weeks,
                  tenure_drift, frontline, frontline_penalty, recognition):
     """Level the drivers settle at: set by the supervisor, eroded by tenure and front-line work."""
-    tenure_years3 = np.minimum(tenure_weeks / 156.0, 1.0)
-    return (baseline + trait + climate_effect * (supervisor_quality - 0.5)
+    tenure_years3 = np.minimum(tenure_weeks / TENURE_DRIFT_WEEKS, 1.0)
+    return (baseline + trait + climate_effect * (supervisor_quality - AVERAGE_SUPERVISOR)
             - tenure_drift * tenure_years3 * (1.0 - supervisor_quality)
             - frontline_penalty * frontline * (1.0 - recognition))
 
 
 def coaching_gain(hours, supervisor_quality, engagement, coaching_effect):
     """Driver gain from coaching: strongest for a good supervisor and a disengaged employee."""
-    return coaching_effect * hours * (supervisor_quality / 0.5) * (1.0 - engagement)
+    return (coaching_effect * hours * (supervisor_quality / AVERAGE_SUPERVISOR)
+            * (1.0 - engagement))
 
 
 def hr_programme_boost(spend_per_round, hr_effect, spend_scale):
@@ -65,32 +144,34 @@ def hr_participation(engagement, reach):
 
 def strain_level(pressure, strain_build, crisis_stress):
     """Strain implied by the workload (above 90% of capacity) and by a crisis."""
-    return np.clip(strain_build * np.maximum(pressure - 0.9, 0.0) + crisis_stress, 0.0, 1.0)
+    return np.clip(strain_build * np.maximum(pressure - STRAIN_THRESHOLD, 0.0) + crisis_stress,
+                   0.0, 1.0)
 
 
 def quit_probability(engagement, strain, tenure_weeks, base_weekly, engagement_sensitivity,
                      strain_sensitivity):
     """Weekly quit probability: falls steeply with engagement, rises with strain; new hires
     (first quarter) quit half as often again."""
-    newcomer = np.where(tenure_weeks < 13, 1.5, 1.0)
-    hazard = (base_weekly * np.exp(-engagement_sensitivity * (engagement - 0.5))
+    newcomer = np.where(tenure_weeks < NEWCOMER_WEEKS, NEWCOMER_QUIT_FACTOR, 1.0)
+    hazard = (base_weekly * np.exp(-engagement_sensitivity * (engagement - MIDDLING_ENGAGEMENT))
               * (1.0 + strain_sensitivity * strain) * newcomer)
     return np.minimum(hazard, 1.0)
 
 
 def skill_gain(skill, engagement, learning):
     """On-the-job learning, faster for engaged employees."""
-    return learning * (0.5 + engagement) * (1.0 - skill)
+    return learning * (LEARNING_AT_ZERO_ENGAGEMENT + engagement) * (1.0 - skill)
 
 
 def displayed_emotion(engagement, strain, busyness, busyness_effect):
     """Positive emotion shown to customers: falls when the store is busy (Rafaeli & Sutton)."""
-    return np.clip(engagement - busyness_effect * busyness - 0.3 * strain, 0.0, 1.0)
+    return np.clip(engagement - busyness_effect * busyness - STRAIN_EMOTION_LOSS * strain,
+                   0.0, 1.0)
 
 
 def effective_hours(hours, skill, strain):
     """Productive front-line hours: skilled staff work faster, fatigued staff slower."""
-    return hours * (0.7 + 0.3 * skill) * (1.0 - 0.3 * strain)
+    return hours * (UNSKILLED_PACE + SKILL_PACE * skill) * (1.0 - STRAIN_PACE_LOSS * strain)
 
 
 # --- stores: work pressure (Oliva & Sterman 2001) ----------------------------------------------
@@ -99,8 +180,8 @@ def work_pressure(contacts, standard_minutes, available_hours):
     """Hours the service standard requires over hours available."""
     required = contacts * standard_minutes / 60.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        pressure = np.where(available_hours > 0, required / available_hours, 5.0)
-    return np.minimum(pressure, 5.0)
+        pressure = np.where(available_hours > 0, required / available_hours, MAX_PRESSURE)
+    return np.minimum(pressure, MAX_PRESSURE)
 
 
 def delivered_minutes(standard_minutes, pressure, max_overtime):
@@ -110,7 +191,7 @@ def delivered_minutes(standard_minutes, pressure, max_overtime):
 
 def busyness(pressure):
     """How busy the store feels, from 0 (calm) to 1 (overrun)."""
-    return np.clip((pressure - 0.75) / 0.5, 0.0, 1.0)
+    return np.clip((pressure - BUSY_FROM) / BUSY_SPAN, 0.0, 1.0)
 
 
 def drift_standard(standard, delivered, policy_minutes, pressure, erosion_weeks,
@@ -139,17 +220,20 @@ def customer_engagement(confidence, integrity, pride, passion):
 
 def visit_probability(engagement, visits_per_week, slope, demand):
     """Weekly chance of a visit; follows emotional engagement, not rational satisfaction."""
-    return np.clip(visits_per_week * demand * (1.0 + slope * (engagement - 0.5)), 0.0, 0.95)
+    return np.clip(visits_per_week * demand * (1.0 + slope * (engagement - MIDDLING_ENGAGEMENT)),
+                   0.0, MAX_VISIT_PROBABILITY)
 
 
 def spend_per_visit(engagement, wallet, basket, slope, anxiety):
     """Spend of one visit: share of wallet rises with emotional engagement."""
-    return basket * wallet * (1.0 + slope * (engagement - 0.5)) * (1.0 - 0.2 * anxiety)
+    return (basket * wallet * (1.0 + slope * (engagement - MIDDLING_ENGAGEMENT))
+            * (1.0 - ANXIETY_SPEND_LOSS * anxiety))
 
 
 def problem_probability(quality, problem_rate):
     """Chance that a contact has a problem (mistake, unmet need); falls with quality."""
-    return problem_rate * np.clip(1.0 + 4.0 * (0.65 - quality), 0.1, 5.0)
+    return problem_rate * np.clip(
+        1.0 + PROBLEM_QUALITY_SLOPE * (PROBLEM_REFERENCE_QUALITY - quality), *PROBLEM_FACTOR_RANGE)
 
 
 def attachment_step(dimension, good, bad, gain, loss):
@@ -160,7 +244,7 @@ def attachment_step(dimension, good, bad, gain, loss):
 
 def churn_probability(engagement, base_weekly, sensitivity, anxiety, anxiety_effect):
     """Weekly churn chance: falls with emotional engagement, rises with crisis anxiety."""
-    return np.minimum(base_weekly * np.exp(-sensitivity * (engagement - 0.5))
+    return np.minimum(base_weekly * np.exp(-sensitivity * (engagement - MIDDLING_ENGAGEMENT))
                       * (1.0 + anxiety_effect * anxiety), 1.0)
 
 
