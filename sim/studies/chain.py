@@ -230,7 +230,7 @@ def simulated_stores(params: dict[str, Any], seed: int, weeks: int,
     model = LoyaltyModel(rng=seed, **params).run(weeks)
     obs = store_observables(model.stores_frame(), window_weeks)
     obs["supervisor_quality"] = model.supervisor_quality
-    obs["local_market"] = model.local_expectation
+    obs["local_market"] = model.chain.local_expectation
     return obs
 
 
@@ -347,7 +347,7 @@ def synthetic_chain(params: dict[str, Any], seed: int, *, years: int = 1,
     rows = rows.drop(columns="store")
     truth = pd.DataFrame({"store_id": [f"S{s + 1:03d}" for s in range(model.n_stores)],
                           "supervisor_quality": model.supervisor_quality,
-                          "local_market": model.local_expectation})
+                          "local_market": model.chain.local_expectation})
     return rows, truth
 
 
