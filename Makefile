@@ -45,3 +45,7 @@ clean-venv:
 .PHONY: bench-sweep
 bench-sweep: $(STAMP)  ## sweep throughput: runs/s with 1 and 2 workers, time for 1,000 runs
 	$(BIN)/python benchmarks/bench_sweep.py
+
+.PHONY: bench-calibrate
+bench-calibrate: $(STAMP)  ## full calibration of the synthetic example chain: time and recovery
+	$(BIN)/python benchmarks/bench_calibrate.py --workers $(WORKERS)

@@ -20,15 +20,18 @@ _EXPORTS = {
     "sweep": "sim.studies.sweep",
     "load_sweep": "sim.studies.sweep",
     "run_scenario": "sim.studies.scenario_run",
+    "calibrate": "sim.studies.calibration",
+    "load_calibration": "sim.studies.calibration",
 }
 
-__all__ = ["Crisis", "Layoff", "LoyaltyModel", "Parameters", "PolicyChange", "load_sweep",
-           "parse_event", "run_scenario", "sweep"]
+__all__ = ["Crisis", "Layoff", "LoyaltyModel", "Parameters", "PolicyChange", "calibrate",
+           "load_calibration", "load_sweep", "parse_event", "run_scenario", "sweep"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sim.model import LoyaltyModel
     from sim.model.events import Crisis, Layoff, PolicyChange, parse_event
     from sim.model.parameters import Parameters
+    from sim.studies.calibration import calibrate, load_calibration
     from sim.studies.scenario_run import run_scenario
     from sim.studies.sweep import load_sweep, sweep
 

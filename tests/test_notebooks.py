@@ -14,7 +14,8 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ("01_quickstart", "02_policy_sweep", "03_sensitivity", "04_validation")
+NAMES = ("01_quickstart", "02_policy_sweep", "03_sensitivity", "04_validation",
+         "05_calibrate_your_chain")
 KERNEL = "loyalty-sim"  # installed into .venv by `make .venv/.installed` and `make lab`
 
 
@@ -83,6 +84,10 @@ def test_notebook_runs(name, tmp_path, monkeypatch):
         assert len(list((tmp_path / "sweeps").glob("policy_grid-*/runs/*.parquet"))) == 8
     elif name == "03_sensitivity":
         assert images(nb) >= 2 and "S1_ci95" in text
+    elif name == "05_calibrate_your_chain":
+        assert images(nb) >= 1 and "supervisor quality recovered with r =" in text
+        assert (tmp_path / "calibrations" / "example_quick" / "chain.yaml").is_file()
+        assert "coaching" in text
     else:
         assert "targets covered: 1, 2, 3, 4, 5, 6, 7, 8" in text
         assert "within_band" in text

@@ -134,7 +134,8 @@ def test_a_spec_given_as_a_mapping_gets_the_same_message_without_a_line():
 
 
 def test_shipped_experiments_are_valid_and_name_their_measures():
-    files = sorted((ROOT / "experiments").glob("*.yaml"))
+    files = sorted(p for p in (ROOT / "experiments").glob("*.yaml")
+                   if not p.name.startswith("calibration_"))  # targets files: test_calibrate
     assert len(files) >= 10
     specs = {p.stem: load_spec(p) for p in files}
     # Every validation target of MODEL_NOTES has a spec; targets 1-5 and 7 feed

@@ -1,10 +1,12 @@
 """The `loyalty-sim` command. Each group of commands lives in its own module and registers
-itself here: scenarios (run, validate, schema, list), sweeps (sweep), the browser view (ui)."""
+itself here: scenarios (run, validate, schema, list), sweeps (sweep), the browser view (ui),
+calibration (calibrate)."""
 
 from __future__ import annotations
 
 import typer
 
+from sim.cli import calibrate as cli_calibrate
 from sim.cli import scenarios as cli_scenarios
 from sim.cli import sweep as cli_sweep
 from sim.cli import ui as cli_ui
@@ -17,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (cli_scenarios, cli_sweep, cli_ui):
+for module in (cli_scenarios, cli_sweep, cli_ui, cli_calibrate):
     module.register(app)
 
 

@@ -256,6 +256,42 @@ class Study(BaseModel):
                                     "(e.g. a crisis).")
     story: Story | None = Field(default=None, description="Optional narrative for a workshop: "
                                 "what to watch and what to try next.")
+    uncertainty: Literal["none", "posterior"] = Field(
+        default="none", description="Where each replication's parameters come from: 'none' "
+        "(as given) or 'posterior' (replication r of every arm runs the same draw r of the "
+        "calibration's posterior, under the file's own parameters, so verdicts carry the "
+        "calibration's uncertainty).")
+    calibration: str | None = Field(
+        default=None, description="The calibration folder (written by `loyalty-sim "
+        "calibrate`) that `uncertainty: posterior` draws from.",
+        json_schema_extra={"allowed": "the path of a calibration folder"})
+
+    @model_validator(mode="after")
+    def _posterior(self) -> Study:
+        if self.uncertainty == "posterior" and self.calibration is None:
+            raise specfile.SpecValueError("is missing (required with uncertainty: posterior)",
+                                          key=("calibration",),
+                                          allowed="the path of a calibration folder")
+        if self.calibration is not None:
+            if self.uncertainty != "posterior":
+                raise specfile.SpecValueError(
+                    "is only read with uncertainty: posterior", key=("calibration",),
+                    allowed="uncertainty: posterior with calibration: FOLDER")
+            from sim.studies.calibration import CalibrationError
+
+            try:
+                _posterior_draws(self.calibration, 1, 0)
+            except CalibrationError as err:
+                raise specfile.SpecValueError(str(err), key=("calibration",)) from None
+        return self
+
+    def replication_parameters(self) -> list[dict[str, Any]]:
+        """Per replication, the parameters drawn for it (empty without a posterior); the same
+        for every arm and design point (common random numbers)."""
+        if self.uncertainty != "posterior" or self.calibration is None:
+            return [{} for _ in range(self.replications)]
+        return [dict(d) for d in _posterior_draws(self.calibration, self.replications,
+                                                  self.seed)]
 
 
     def _check_event_weeks(self, arms_key: str, arms: dict[str, Arm]) -> None:
@@ -346,9 +382,10 @@ class Scenario(Study):
 
     def jobs(self) -> list[Job]:
         """Every (arm, replication) run, arm by arm; replication r has seed `seed + r`."""
-        return [Job(arm, self.arm_parameters(arm), tuple(self.arm_events(arm)), seed,
-                    self.horizon_weeks)
-                for arm in self.arms for seed in self.seeds()]
+        drawn = self.replication_parameters()
+        return [Job(arm, {**drawn[r], **self.arm_parameters(arm)}, tuple(self.arm_events(arm)),
+                    seed, self.horizon_weeks)
+                for arm in self.arms for r, seed in enumerate(self.seeds())]
 
     def as_file_data(self) -> dict[str, Any]:
         """The scenario as plain data in file form (only what was set), for writing back."""
@@ -360,6 +397,8 @@ class Scenario(Study):
             "events": [e.as_dict() for e in self.events], "arms": {}}
         if self.story is not None:
             data["story"] = self.story.model_dump()
+        if self.uncertainty != "none":
+            data.update(uncertainty=self.uncertainty, calibration=self.calibration)
         if self.questions:
             data["questions"] = [q.model_dump(exclude_none=True) for q in self.questions]
         for name, arm in self.arms.items():
@@ -368,6 +407,14 @@ class Scenario(Study):
                                   "parameters": given(arm.parameters),
                                   "events": [e.as_dict() for e in arm.events]}
         return data
+
+
+@cache
+def _posterior_draws(folder: str, n: int, seed: int) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """`n` draws of a calibration's posterior (cached: a spec asks for them often)."""
+    from sim.studies.calibration import load_calibration
+
+    return tuple(tuple(d.items()) for d in load_calibration(folder).draws(n, seed))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -452,6 +452,7 @@ class SweepSpec(Study):
     def plan(self) -> list[PlannedRun]:
         """Every run, point by point, arm by arm, replication by replication."""
         design = self.design_points()
+        drawn = self.replication_parameters()
         runs = []
         for point, values in enumerate(design.values):
             for arm in self.arm_names:
@@ -460,7 +461,8 @@ class SweepSpec(Study):
                 events = tuple(self.arm_events(arm))
                 for r, seed in enumerate(self.seeds()):
                     runs.append(PlannedRun(len(runs), point, arm, r, Job(
-                        arm, {**fixed, **applied}, events, seed, self.horizon_weeks)))
+                        arm, {**drawn[r], **fixed, **applied}, events, seed,
+                        self.horizon_weeks)))
         return runs
 
     def as_file_data(self) -> dict[str, Any]:

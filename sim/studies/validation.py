@@ -278,15 +278,31 @@ def measure_all(runs: list[Run]) -> dict[str, float]:
 
 
 def validation_table(replications: int = 8, seed: int = 1, erosion_replications: int = 4,
-                     bootstrap: int = 200, n_stores: int = 50, **params: Any) -> pd.DataFrame:
+                     bootstrap: int = 200, n_stores: int = 50, calibration: Any = None,
+                     **params: Any) -> pd.DataFrame:
     """Each target's published figure, band and simulated value with a 95% CI.
 
     Targets 1-5 are pooled over `replications` chains of `n_stores` stores (as in the
     calibration tests; quadrant ratios divide by the weakest stores' mean and need a few hundred
     stores); the CI is a percentile bootstrap over chains. Target 7 compares arms on common
     seeds of the default chain; its CI is the bootstrap over seeds of the mean gain curves.
+
+    With `calibration` (a calibration folder or `Calibration`), each chain runs one posterior
+    draw (so the CI carries the calibration's uncertainty), target 7 runs the posterior median,
+    and a column `role` says whether each target was fitted or held out.
     """
-    runs = [run_with_snapshot(seed + r, n_stores=n_stores, **params)
+    draws: list[dict[str, float]] = [{}] * replications
+    roles: dict[str, str] = {}
+    if calibration is not None:
+        from sim.studies.calibration import load_calibration
+
+        cal = (load_calibration(calibration) if not hasattr(calibration, "draws")
+               else calibration)
+        draws = cal.draws(replications, seed)
+        params = {**params, **cal.median()}
+        roles = {**{k: "fitted" for k in cal.targets.targets},
+                 **{k: "held out" for k in cal.targets.held_out}}
+    runs = [run_with_snapshot(seed + r, n_stores=n_stores, **{**params, **draws[r]})
             for r in range(replications)]
     estimate = measure_all(runs)
     g = np.random.default_rng(seed)
@@ -310,4 +326,7 @@ def validation_table(replications: int = 8, seed: int = 1, erosion_replications:
                      "published": t.published, "band": f"[{t.low:g}, {t.high:g}]",
                      "simulated": estimate[t.key], "ci95_low": float(low),
                      "ci95_high": float(high), "within_band": t.low <= estimate[t.key] <= t.high})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if calibration is not None:
+        table.insert(1, "role", [roles.get(k, "not in the calibration") for k in table["key"]])
+    return table

@@ -1,0 +1,92 @@
+"""`loyalty-sim calibrate TARGETS.yaml` (or `--stores CHAIN.csv`): fit the model by ABC-SMC and
+write a calibration folder with its report (registered by sim.cli).
+
+Running the same command again after an interruption carries on from the last finished
+generation. Bad input gives one line naming file, line or row, and key or column; exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.scenarios import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, OneLineErrors
+from sim.studies import specfile
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    typer.echo(specfile.one_line(message), err=True)
+    return typer.Exit(code)
+
+
+def calibrate_command(
+    targets: Annotated[Path | None, typer.Argument(
+        help="Targets file (YAML), e.g. experiments/calibration_published.yaml.",
+        show_default=False)] = None,
+    stores: Annotated[Path | None, typer.Option(
+        help="Fit a chain to its own store data instead (CSV, one row per store; schema in "
+             "the README).", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="The calibration folder (default: results/calibrations/<name>-<fingerprint>/).",
+        show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Local worker processes (default: one per core; 1 runs in this process and is "
+             "reproducible by seed).", show_default=False)] = None,
+    cluster: Annotated[str | None, typer.Option(
+        help="Run on a Dask cluster: the scheduler's address, e.g. tcp://host:8786.",
+        show_default=False)] = None,
+    size: Annotated[str, typer.Option(
+        help="With --stores: the fit's size, 'full' or 'quick' (a small fit for a first "
+             "look).")] = "full",
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Fit the model's parameters by ABC-SMC (pyabc) to a targets file or a chain's store data;
+    write the posterior, diagnostics and report to a calibration folder."""
+    from sim.studies.calibration import CalibrationError, calibrate
+
+    if (targets is None) == (stores is None):
+        raise _fail("loyalty-sim calibrate: give a targets file or --stores CHAIN.csv; allowed:"
+                    " exactly one of them")
+    if workers is not None and workers < 1:
+        raise _fail(f"--workers {workers}: not allowed; allowed: a whole number >= 1")
+    if size not in ("full", "quick"):
+        raise _fail(f"--size {size!r}: not allowed; allowed: 'full' or 'quick'")
+    try:
+        if stores is not None:
+            from sim.studies.chain import ChainDataError, calibrate_chain
+
+            try:
+                cal = calibrate_chain(stores, out=out, workers=workers, cluster=cluster,
+                                      progress=progress, quick=size == "quick")
+            except ChainDataError as err:
+                raise _fail(str(err)) from None
+        else:
+            cal = calibrate(targets, out=out, workers=workers, cluster=cluster,
+                            progress=progress)
+    except specfile.SpecError as err:
+        raise _fail(str(err)) from None
+    except CalibrationError as err:
+        raise _fail(str(err)) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted: the finished generations are kept; run the same command "
+                    "again to carry on", EXIT_INTERRUPTED) from None
+    except OSError as err:
+        raise _fail(f"cannot write the calibration ({err.strerror or err})",
+                    EXIT_FAILED) from None
+    from sim.studies.calibration.report import posterior_summary, target_check
+
+    typer.echo(posterior_summary(cal).to_string(index=False, float_format="{:.4g}".format))
+    typer.echo("")
+    check = target_check(cal)[["statistic", "role", "observed", "simulated", "simulated_low",
+                               "simulated_high", "pass"]]
+    typer.echo(check.to_string(index=False, float_format="{:.4g}".format))
+    report = cal.folder / "report" / "report.md"
+    typer.echo(f"\nCalibration folder: {cal.folder} (report: {report})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the app."""
+    app.command("calibrate", cls=OneLineErrors)(calibrate_command)

@@ -1,0 +1,405 @@
+"""ABC-SMC (pyabc) over the model: fit a targets file's parameters, write a calibration folder.
+
+The fit runs in a hidden working folder beside the result (`.NAME.partial/`, holding pyabc's
+SQLite history), one generation at a time, so that an interrupted fit (Ctrl-C, kill -9) carries
+on from its last finished generation when run again. When it ends, the posterior, the
+posterior-predictive check, the diagnostics and the report are written there and the folder is
+renamed into place: a calibration folder is either whole or absent.
+
+Reproducibility: with one worker the fit runs in this process and the same seed gives the same
+posterior. pyabc's multicore and Dask samplers reseed their workers from the operating system
+and accept particles in the order they finish, so with two or more workers the posterior is a
+different (equally valid) sample; the posterior-predictive draws use fixed seeds either way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.studies import provenance
+from sim.studies.calibration.statistics import simulate
+from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bounds
+
+DEFAULT_ROOT = Path("results") / "calibrations"
+HISTORY = "history.db"
+
+
+class CalibrationError(Exception):
+    """A calibration cannot start or its folder cannot be used; `str(err)` is one line."""
+
+
+@dataclass
+class Calibration:
+    """A finished calibration folder, read back."""
+
+    folder: Path
+    info: dict[str, Any]
+    posterior: pd.DataFrame  # one row per particle: fitted parameters and `weight`
+    predictive: pd.DataFrame  # one row per posterior draw: its seed, parameters, statistics
+    generations: pd.DataFrame
+    targets: TargetsFile
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.targets.fit)
+
+    def median(self) -> dict[str, float]:
+        """Weighted posterior median of each fitted parameter."""
+        return {p: weighted_quantile(self.posterior[p], self.posterior["weight"], 0.5)
+                for p in self.parameters}
+
+    def interval(self, name: str, level: float = 0.9) -> tuple[float, float]:
+        """Central weighted posterior interval of a fitted parameter."""
+        tail = (1 - level) / 2
+        return (weighted_quantile(self.posterior[name], self.posterior["weight"], tail),
+                weighted_quantile(self.posterior[name], self.posterior["weight"], 1 - tail))
+
+    def draws(self, n: int, seed: int) -> list[dict[str, float]]:
+        """`n` parameter sets resampled from the posterior by weight (reproducible by seed)."""
+        g = np.random.default_rng(seed)
+        w = self.posterior["weight"].to_numpy(float)
+        rows = g.choice(len(w), size=n, p=w / w.sum())
+        return [{p: float(self.posterior[p].iloc[i]) for p in self.parameters} for i in rows]
+
+
+def weighted_quantile(values: Any, weights: Any, q: float) -> float:
+    v, w = np.asarray(values, float), np.asarray(weights, float)
+    order = np.argsort(v)
+    v, w = v[order], w[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return float(np.interp(q, cdf, v))
+
+
+def default_folder(targets: TargetsFile, root: Path = DEFAULT_ROOT) -> Path:
+    return root / f"{targets.name}-{targets.fingerprint()}"
+
+
+def distance(x: dict, x0: dict, scales: dict[str, float]) -> float:
+    """Root mean square of the targets' standardised gaps (1 = one SE off on average);
+    a statistic the run could not measure (NaN) rejects the particle."""
+    z = [((x[k] - x0[k]) / s) ** 2 for k, s in scales.items()]
+    value = math.sqrt(sum(z) / len(z))
+    return value if math.isfinite(value) else math.inf
+
+
+class _Model:
+    """pyabc's model: one candidate parameter set -> the simulated statistics. The run's seed
+    comes from numpy's global generator, which pyabc seeds (in this process, from the fit's
+    seed; in its worker processes, from the operating system)."""
+
+    def __init__(self, targets: TargetsFile, model_kwargs: dict[str, Any]):
+        self.simulation = targets.simulation
+        self.names = list(targets.fit)
+        self.model_kwargs = model_kwargs
+
+    def __call__(self, parameter: Any) -> dict[str, float]:
+        seed = int(np.random.randint(2**31 - 1))  # noqa: NPY002 (seeded by pyabc)
+        params = {n: float(parameter[n]) for n in self.names}
+        params = {n: int(round(v)) if _is_int(n) else v for n, v in params.items()}
+        try:
+            return simulate(params, seed, self.simulation, self.model_kwargs)
+        except (ValueError, FloatingPointError, ZeroDivisionError):
+            return {}
+
+
+def _is_int(name: str) -> bool:
+    from sim.model.parameters import parameter_fields
+
+    return any(f.name == name and f.type in ("int", int) for f in parameter_fields())
+
+
+def _prior(targets: TargetsFile) -> Any:
+    import pyabc
+
+    rvs = {}
+    for name, prior in targets.fit.items():
+        low, high = prior_bounds(name, prior)
+        if prior.distribution == "normal":
+            a, b = (low - prior.mean) / prior.sd, (high - prior.mean) / prior.sd
+            rvs[name] = pyabc.RV("truncnorm", a, b, prior.mean, prior.sd)
+        else:
+            rvs[name] = pyabc.RV("uniform", low, high - low)
+    return pyabc.Distribution(**rvs)
+
+
+def _sampler(workers: int, cluster: str | None) -> Any:
+    from pyabc import sampler
+
+    if cluster is not None:
+        from distributed import Client
+
+        return sampler.DaskDistributedSampler(dask_client=Client(cluster))
+    if workers <= 1:
+        return sampler.SingleCoreSampler()
+    return sampler.MulticoreEvalParallelSampler(n_procs=workers)
+
+
+def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = None,
+              workers: int | None = None, cluster: str | None = None, progress: bool = True,
+              model_kwargs: dict[str, Any] | None = None, source: str | Path | None = None,
+              extra_files: dict[str, bytes] | None = None) -> Calibration:
+    """Fit the targets file's parameters by ABC-SMC and return the finished calibration.
+
+    Args:
+        targets: a targets file (path) or one already loaded.
+        out: the calibration folder (default results/calibrations/<name>-<fingerprint>/).
+            Running again after an interruption continues the fit; an existing complete
+            folder of the same targets is returned as it is.
+        workers: local processes (default: one per core; 1 runs in this process and is
+            reproducible by seed).
+        cluster: a Dask scheduler's address: run on its workers instead.
+        progress: show a progress bar (generation, acceptance rate, epsilon, time left).
+        model_kwargs: extra model arguments for every run (e.g. a chain's stores).
+        source: the file the targets came from (copied into the folder).
+        extra_files: more files to write into the folder (name -> bytes).
+    """
+    import pyabc
+
+    logging.getLogger("ABC").setLevel(logging.WARNING)  # the progress bar says it all
+    if not isinstance(targets, TargetsFile):
+        source = targets if source is None else source
+        targets = load_targets(targets)
+    folder = Path(out) if out is not None else default_folder(targets)
+    if (folder / "calibration.json").is_file():
+        done = load_calibration(folder)
+        if done.info.get("fingerprint") == targets.fingerprint():
+            return done
+        raise CalibrationError(f"{folder}: holds a calibration of other targets; allowed: a "
+                               "new folder (--out) or the same targets")
+    if folder.exists():
+        raise CalibrationError(f"{folder}: exists and is not a calibration folder; allowed: "
+                               "a new folder")
+    work = folder.with_name(f".{folder.name}.partial")
+    state_file = work / "state.json"
+    workers = workers or os.cpu_count() or 1
+    abc_settings = targets.abc
+    scales = {k: t.scale for k, t in targets.targets.items()}
+    observed = {k: t.observed for k, t in targets.targets.items()}
+    abc = pyabc.ABCSMC(_Model(targets, model_kwargs or {}), _prior(targets),
+                       _Distance(scales), population_size=abc_settings.population_size,
+                       sampler=_sampler(workers, cluster),
+                       eps=pyabc.QuantileEpsilon(alpha=0.5))
+    db = f"sqlite:///{(work / HISTORY).resolve()}"
+    started = time.monotonic()
+    sessions: list[dict] = []
+    if state_file.is_file():
+        state = json.loads(state_file.read_text())
+        if state.get("fingerprint") != targets.fingerprint():
+            raise CalibrationError(f"{work}: an unfinished calibration of other targets; "
+                                   "allowed: remove that folder or use the same targets")
+        # pyabc draws from numpy's global generator: seed it.
+        np.random.seed((abc_settings.seed + 7919 * len(state["sessions"])) % 2**32)  # noqa: NPY002
+        abc.load(db, state["abc_id"])
+        sessions = state["sessions"]
+    else:
+        work.mkdir(parents=True, exist_ok=True)
+        np.random.seed(abc_settings.seed)  # noqa: NPY002
+        history = abc.new(db, observed)
+        state = {"fingerprint": targets.fingerprint(), "abc_id": history.id, "sessions": []}
+        if source is not None:
+            shutil.copyfile(source, work / "targets_source.yaml")
+        _write_json(state_file, state)
+    session = {"started": _now(), "workers": workers, "cluster": cluster, "seconds": None,
+               "stopped_because": "interrupted"}
+    sessions.append(session)
+    state["sessions"] = sessions
+    _write_json(state_file, state)  # an interrupted session stays on record
+    stop = _run_generations(abc, targets, progress)
+    session["seconds"] = round(time.monotonic() - started, 1)
+    session["stopped_because"] = stop
+    state["sessions"] = sessions
+    _write_json(state_file, state)
+    _finish(abc.history, targets, work, state, workers, model_kwargs or {}, extra_files)
+    work.rename(folder)
+    return load_calibration(folder)
+
+
+class _Distance:
+    """Picklable wrapper of `distance` with the targets' scales."""
+
+    def __init__(self, scales: dict[str, float]):
+        self.scales = scales
+
+    def __call__(self, x: dict, x0: dict) -> float:
+        if not all(k in x for k in self.scales):
+            return math.inf
+        return distance(x, x0, self.scales)
+
+
+def _run_generations(abc: Any, targets: TargetsFile, show: bool) -> str:
+    """Run pyabc one generation at a time until a stopping rule holds; return which."""
+    s = targets.abc
+    history = abc.history
+    done = 0 if history.max_t < 0 else history.max_t + 1
+    bar = _GenerationBar(show, s.generations, done)
+    deadline = None if s.max_minutes is None else time.monotonic() + 60 * s.max_minutes
+    with bar:
+        while True:
+            pops = history.get_all_populations()
+            pops = pops[pops["t"] >= 0]
+            if len(pops) >= s.generations:
+                return "generations"
+            if len(pops):
+                last = pops.iloc[-1]
+                rate = last["particles"] / max(last["samples"], 1)
+                if last["epsilon"] <= s.min_epsilon:
+                    return "min_epsilon"
+                if len(pops) > 1 and rate < s.min_acceptance_rate:
+                    return "min_acceptance_rate"
+            if deadline is not None and time.monotonic() > deadline:
+                return "max_minutes"
+            walltime = None if deadline is None else timedelta(
+                seconds=max(deadline - time.monotonic(), 1))
+            # pyabc caches the population it calibrates epsilon on for the whole object; each
+            # call must start from the last generation, not the first call's.
+            abc._initial_population = None
+            abc.run(max_nr_populations=1, minimum_epsilon=0.0,
+                    **({"max_walltime": walltime} if walltime else {}))
+            pops = history.get_all_populations()
+            last = pops.iloc[-1]
+            bar.update(int(last["t"]) + 1, last["particles"] / max(last["samples"], 1),
+                       float(last["epsilon"]))
+
+
+class _GenerationBar:
+    """A rich progress bar on stderr: generation, acceptance rate, epsilon, time left."""
+
+    def __init__(self, show: bool, total: int, done: int):
+        self.show, self.total, self.done = show, total, done
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _GenerationBar:
+        if self.show:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("generation"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("accepted {task.fields[rate]}  epsilon {task.fields[eps]}"),
+                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                console=Console(stderr=True))
+            self._bar.start()
+            self._task = self._bar.add_task("fit", total=self.total, completed=self.done,
+                                            rate="-", eps="-")
+        return self
+
+    def update(self, generation: int, rate: float, eps: float) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=generation, rate=f"{rate:.1%}",
+                             eps=f"{eps:.3g}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _predict_one(args: tuple) -> dict[str, float]:
+    params, seed, simulation, model_kwargs = args
+    return simulate(params, seed, simulation, model_kwargs)
+
+
+def predictive(targets: TargetsFile, draws: list[dict[str, float]], seeds: list[int],
+               workers: int = 1, model_kwargs: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Simulate each posterior draw with its seed; one row per draw (seed, params, stats)."""
+    jobs = [(d, s, targets.simulation, model_kwargs or {}) for d, s in zip(draws, seeds,
+                                                                           strict=True)]
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            stats = list(pool.map(_predict_one, jobs))
+    else:
+        stats = [_predict_one(j) for j in jobs]
+    return pd.DataFrame([{"draw": i, "seed": s, **d, **st}
+                         for i, (d, s, st) in enumerate(zip(draws, seeds, stats, strict=True))])
+
+
+def _finish(history: Any, targets: TargetsFile, work: Path, state: dict, workers: int,
+            model_kwargs: dict[str, Any], extra_files: dict[str, bytes] | None) -> None:
+    """Write the posterior, predictive check, diagnostics, versions and report into `work`."""
+    from sim.studies.calibration.report import write_report
+
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    posterior = df[list(targets.fit)].reset_index(drop=True).astype(float)
+    posterior["weight"] = np.asarray(w, float) / np.sum(w)
+    posterior.to_parquet(work / "posterior.parquet")
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0].copy()
+    pops["acceptance_rate"] = pops["particles"] / pops["samples"]
+    gens = pops[["t", "epsilon", "samples", "particles", "acceptance_rate",
+                 "population_end_time"]].rename(columns={"t": "generation"})
+    gens.to_csv(work / "generations.csv", index=False)
+    ess = float(1 / np.sum(posterior["weight"] ** 2))
+    seed = targets.abc.seed
+    n = targets.abc.predictive_draws
+    cal = Calibration(work, {}, posterior, pd.DataFrame(), gens, targets)
+    pred_seeds = [int(s) for s in np.random.SeedSequence([seed, 1]).generate_state(n)]
+    pred = predictive(targets, cal.draws(n, seed), pred_seeds, workers, model_kwargs)
+    pred.to_parquet(work / "predictive.parquet")
+    (work / "targets.yaml").write_text(yaml.safe_dump(
+        targets.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    for name, data in (extra_files or {}).items():
+        (work / name).write_bytes(data)
+    info = {
+        "name": targets.name, "fingerprint": targets.fingerprint(), "status": "complete",
+        "finished": _now(), "method": "ABC-SMC (pyabc), uniform or truncated-normal priors, "
+        "RMS of standardised gaps as distance, median epsilon schedule",
+        "seed": seed, "predictive_seeds": pred_seeds, "generations": int(len(gens)),
+        "simulations": int(history.total_nr_simulations), "ess": round(ess, 1),
+        "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"],
+        "seconds": round(sum(s.get("seconds") or 0 for s in state["sessions"]), 1),
+        "versions": provenance.package_versions(
+            (*provenance.VERSIONED_PACKAGES, "pyabc")),
+        "git": provenance.git_state(),
+    }
+    cal.info, cal.predictive = info, pred
+    _write_json(work / "calibration.json", info)
+    write_report(cal, work / "report")
+
+
+def load_calibration(folder: str | Path) -> Calibration:
+    """Read a finished calibration folder; raise CalibrationError (one line) if it is not."""
+    folder = Path(folder)
+    try:
+        info = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+        from sim.studies.calibration.targets import parse_targets
+
+        targets = parse_targets(yaml.safe_load((folder / "targets.yaml").read_text(
+            encoding="utf-8")), folder / "targets.yaml")
+        return Calibration(folder, info, pd.read_parquet(folder / "posterior.parquet"),
+                           pd.read_parquet(folder / "predictive.parquet"),
+                           pd.read_csv(folder / "generations.csv"), targets)
+    except (OSError, ValueError, KeyError) as err:
+        raise CalibrationError(f"{folder}: not a finished calibration folder ({err}); allowed:"
+                               " a folder written by `loyalty-sim calibrate`") from None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+

@@ -1,0 +1,78 @@
+"""Summary statistics of simulated chains that a calibration compares with observed ones.
+
+Two families: `published` (the MODEL_NOTES targets 1-5, measured as in
+`sim.studies.validation`) and `chain` (store-level figures a chain's own data gives: means and
+spreads across stores of engagement, turnover, churn and revenue per customer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.studies import validation
+
+PUBLISHED = tuple(t.key for t in validation.TARGETS if t.number <= 5)
+
+# Store-level observables of a chain's data (one value per store over a window).
+STORE_OBSERVABLES = ("employee_engagement", "customer_engagement", "turnover_pct",
+                     "churn_pct", "revenue_per_customer")
+CHAIN = (*(f"{o}_{s}" for o in STORE_OBSERVABLES for s in ("mean", "sd")),
+         "engagement_correlation")
+
+STATISTICS: dict[str, tuple[str, ...]] = {"published": PUBLISHED, "chain": CHAIN}
+
+UNITS = {"employee_engagement": "0-1 score", "customer_engagement": "0-1 score",
+         "turnover_pct": "%/year", "churn_pct": "%/year", "revenue_per_customer": "$/year"}
+
+
+def store_observables(stores: pd.DataFrame, window_weeks: int) -> pd.DataFrame:
+    """Per store, the chain-data observables over the last `window_weeks` of a store table
+    (`LoyaltyModel.stores_frame()`), annualised."""
+    df = stores[stores["week"] > stores["week"].max() - window_weeks]
+    g = df.groupby("store")
+    years = g.size() / 52.0
+    customers = g["customers"].mean()
+    return pd.DataFrame({
+        "employee_engagement": g["employee_engagement"].mean(),
+        "customer_engagement": g["customer_engagement"].mean(),
+        "turnover_pct": 100 * g["quits"].sum() / g["headcount"].sum() * 52,
+        "churn_pct": 100 * g["churned"].sum() / customers / years,
+        "revenue_per_customer": g["revenue"].sum() / customers / years,
+        "headcount": g["headcount"].mean(),
+        "customers": customers,
+    })
+
+
+def chain_statistics(obs: pd.DataFrame) -> dict[str, float]:
+    """The `chain` statistics of a table of store observables (one row per store)."""
+    out: dict[str, float] = {}
+    for o in STORE_OBSERVABLES:
+        out[f"{o}_mean"] = float(obs[o].mean())
+        out[f"{o}_sd"] = float(obs[o].std(ddof=1))
+    out["engagement_correlation"] = float(
+        np.corrcoef(obs["employee_engagement"], obs["customer_engagement"])[0, 1])
+    return out
+
+
+def simulate(params: dict[str, float], seed: int, simulation: Any,
+             model_kwargs: dict[str, Any] | None = None) -> dict[str, float]:
+    """Run `simulation.replications` chains with `params` and return the statistics of the
+    simulation's family, pooled (published) or averaged (chain) over the replications."""
+    from sim.model import LoyaltyModel
+
+    kwargs = {**simulation.fixed, **params, "n_stores": simulation.n_stores,
+              **(model_kwargs or {})}
+    seeds = np.random.SeedSequence(seed).generate_state(simulation.replications)
+    if simulation.statistics == "published":
+        runs = [validation.run_with_snapshot(int(s), simulation.weeks, simulation.window_weeks,
+                                             **kwargs) for s in seeds]
+        return {k: v for k, v in validation.measure_all(runs).items() if k in PUBLISHED}
+    stats = []
+    for s in seeds:
+        model = LoyaltyModel(rng=int(s), **kwargs).run(simulation.weeks)
+        stats.append(chain_statistics(store_observables(model.stores_frame(),
+                                                        simulation.window_weeks)))
+    return {k: float(np.mean([d[k] for d in stats])) for k in CHAIN}

@@ -1,0 +1,228 @@
+"""The calibration engine: targets files, an ABC-SMC fit at a tiny size, its folder, resuming
+after an interruption, reproducibility with one worker, and the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.studies import specfile, validation
+from sim.studies.calibration import calibrate, engine, load_calibration, load_targets
+from sim.studies.calibration.targets import prior_bounds
+
+TINY = {
+    "name": "tiny",
+    "fit": {"supervisor_quality_mean": {"low": 0.3, "high": 0.7},
+            "annual_quit_rate": {"low": 0.2, "high": 0.7}},
+    "targets": {"employee_engagement_mean": {"observed": 0.5, "se": 0.01},
+                "turnover_pct_mean": {"observed": 45, "se": 4}},
+    "held_out": {"churn_pct_mean": {"observed": 22, "band": [15, 30]}},
+    "simulation": {"statistics": "chain", "n_stores": 5, "weeks": 20, "window_weeks": 8},
+    "abc": {"population_size": 8, "generations": 2, "predictive_draws": 4, "seed": 3},
+}
+
+
+def write(tmp_path, data, name="targets.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def edited(**changes):
+    data = yaml.safe_load(yaml.safe_dump(TINY))
+    for dotted_key, value in changes.items():
+        *parents, last = dotted_key.split("__")
+        node = data
+        for p in parents:
+            node = node[p]
+        if value is None:
+            del node[last]
+        else:
+            node[last] = value
+    return data
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"targets__nonsense": {"observed": 1, "se": 1}},
+     "key 'targets.nonsense': unknown statistic 'nonsense'"),
+    ({"fit__supervisor_quality_means": {}}, "unknown parameter 'supervisor_quality_means'"),
+    ({"targets__turnover_pct_mean": {"observed": 45}}, "exactly one of se or band"),
+    ({"fit__customers_per_store": {}}, "key 'fit.customers_per_store': has no upper bound"),
+    ({"fit__annual_quit_rate": {"low": 0.5, "high": 1.5}}, "above the parameter's bound"),
+    ({"held_out__turnover_pct_mean": {"observed": 45, "se": 4}}, "both fitted and held out"),
+    ({"fit__service_policy": {}}, "is a choice, not a number"),
+])
+def test_bad_targets_file_gives_one_line_naming_the_key(tmp_path, changes, expected):
+    path = write(tmp_path, edited(**changes))
+    with pytest.raises(specfile.SpecError) as err:
+        load_targets(path)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(str(path))
+    assert expected in message
+
+
+def test_band_is_read_as_a_95_percent_interval(tmp_path):
+    t = load_targets(write(tmp_path, TINY))
+    assert t.held_out["churn_pct_mean"].scale == pytest.approx(15 / 3.92)
+    assert t.targets["turnover_pct_mean"].interval == pytest.approx((45 - 7.84, 45 + 7.84))
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cal")
+    return calibrate(write(tmp, TINY), out=tmp / "out", workers=1, progress=False)
+
+
+def test_fit_writes_a_complete_calibration_folder(fitted):
+    folder = fitted.folder
+    for name in ("posterior.parquet", "predictive.parquet", "targets.yaml", "generations.csv",
+                 "calibration.json", "history.db", "report/report.md", "report/posterior.png",
+                 "report/targets.png", "report/pairs.png", "targets_source.yaml"):
+        assert (folder / name).is_file(), name
+    assert not list(folder.parent.glob(".*partial"))
+    post = fitted.posterior
+    assert len(post) == 8 and post["weight"].sum() == pytest.approx(1.0)
+    assert post["supervisor_quality_mean"].between(0.3, 0.7).all()
+    assert len(fitted.generations) == 2
+    eps = fitted.generations["epsilon"].to_numpy()
+    assert eps[1] < eps[0]  # each generation's threshold comes from the one before
+    assert len(fitted.predictive) == 4
+    assert set(fitted.predictive.columns) >= {"seed", "employee_engagement_mean",
+                                              "churn_pct_mean"}
+    info = fitted.info
+    assert info["seed"] == 3 and info["versions"]["pyabc"]
+    again = load_calibration(folder)
+    assert again.median() == fitted.median()
+
+
+def test_same_seed_one_worker_gives_the_same_posterior(fitted, tmp_path):
+    other = calibrate(write(tmp_path, TINY), out=tmp_path / "again", workers=1,
+                      progress=False)
+    np.testing.assert_array_equal(other.posterior.to_numpy(), fitted.posterior.to_numpy())
+    np.testing.assert_array_equal(other.predictive.to_numpy(float),
+                                  fitted.predictive.to_numpy(float))
+
+
+def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkeypatch):
+    import pyabc
+
+    real_run = pyabc.ABCSMC.run
+    calls = {"n": 0}
+
+    def run_then_stop(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(pyabc.ABCSMC, "run", run_then_stop)
+    path, out = write(tmp_path, TINY), tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(path, out=out, workers=1, progress=False)
+    assert not out.exists() and (tmp_path / ".out.partial" / "history.db").is_file()
+    cal = calibrate(path, out=out, workers=1, progress=False)
+    assert calls["n"] == 3  # one generation before, one after the interruption
+    assert len(cal.generations) == 2 and len(cal.info["sessions"]) == 2
+
+
+def test_a_folder_of_other_targets_is_refused(fitted, tmp_path):
+    other = edited(abc__seed=4)
+    with pytest.raises(engine.CalibrationError, match="other targets"):
+        calibrate(write(tmp_path, other), out=fitted.folder, workers=1, progress=False)
+
+
+def test_target_check_reports_fitted_and_held_out(fitted):
+    from sim.studies.calibration.report import target_check
+
+    check = target_check(fitted)
+    assert list(check["role"]) == ["fitted", "fitted", "held out"]
+    assert (check["simulated_low"] <= check["simulated_high"]).all()
+
+
+def test_cli_bad_targets_file_is_one_line_exit_2(tmp_path):
+    path = write(tmp_path, edited(targets__nonsense={"observed": 1, "se": 1}))
+    result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "unknown statistic" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_needs_exactly_one_input(tmp_path):
+    result = CliRunner().invoke(app, ["calibrate"])
+    assert result.exit_code == 2 and "exactly one" in result.stderr
+
+
+def scenario_data(**extra):
+    return {"name": "post", "question": "Does coaching pay?", "horizon_weeks": 10,
+            "replications": 3, "seed": 5, "parameters": {"n_stores": 5},
+            "arms": {"base": {}, "coach": {"parameters": {"coaching_hours": 2.0}}}, **extra}
+
+
+def test_scenario_on_a_posterior_draws_one_sample_per_replication(fitted, tmp_path):
+    from sim.studies.scenario import load_scenario
+
+    path = write(tmp_path, scenario_data(uncertainty="posterior",
+                                         calibration=str(fitted.folder)), "scenario.yaml")
+    jobs = load_scenario(path).jobs()
+    by_rep = {}
+    for job in jobs:
+        drawn = {k: job.params[k] for k in fitted.parameters}
+        by_rep.setdefault(job.seed, []).append(drawn)
+    assert len(by_rep) == 3
+    for draws in by_rep.values():  # common random numbers: every arm runs the same draw
+        assert all(d == draws[0] for d in draws)
+        assert 0.3 <= draws[0]["supervisor_quality_mean"] <= 0.7
+    assert jobs[3].params["coaching_hours"] == 2.0 and "coaching_hours" not in jobs[0].params
+    assert fitted.draws(3, 5) == [by_rep[s][0] for s in (5, 6, 7)]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"uncertainty": "posterior"}, "key 'calibration': is missing"),
+    ({"calibration": "somewhere"}, "key 'calibration': is only read with uncertainty"),
+    ({"uncertainty": "posterior", "calibration": "no/such/folder"},
+     "not a finished calibration folder"),
+])
+def test_bad_posterior_keys_give_one_line(tmp_path, extra, expected):
+    from sim.studies.scenario import load_scenario
+
+    path = write(tmp_path, scenario_data(**extra), "scenario.yaml")
+    with pytest.raises(specfile.SpecError) as err:
+        load_scenario(path)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_shipped_targets_files_are_valid():
+    files = sorted((Path(__file__).resolve().parent.parent / "experiments").glob(
+        "calibration_*.yaml"))
+    assert files
+    for path in files:
+        t = load_targets(path)
+        assert t.targets and t.held_out
+    published = load_targets(files[0])
+    numbers = {tg.key: tg.number for tg in validation.TARGETS}
+    assert {numbers[k] for k in published.targets} == {1, 2, 3, 4}
+    assert {numbers[k] for k in published.held_out} == {5}
+
+
+def test_validation_table_marks_fitted_and_held_out_targets(tmp_path):
+    from sim.studies.calibration import Calibration
+
+    targets = load_targets(Path(__file__).resolve().parent.parent / "experiments"
+                           / "calibration_published.yaml")
+    posterior = pd.DataFrame({p: [np.mean(prior_bounds(p, pr))] * 2
+                              for p, pr in targets.fit.items()}).assign(weight=[0.5, 0.5])
+    cal = Calibration(tmp_path, {}, posterior, pd.DataFrame(), pd.DataFrame(), targets)
+    table = validation.validation_table(replications=2, n_stores=8, erosion_replications=1,
+                                        bootstrap=10, calibration=cal)
+    role = dict(zip(table["key"], table["role"], strict=True))
+    assert role["quadrant_both_above"] == "fitted" and role["manager_variance_share"] == "fitted"
+    assert role["quartile_turnover"] == "held out"
+    assert role["customer_only_erosion"] == "not in the calibration"
+    assert table["within_band"].dtype == bool
