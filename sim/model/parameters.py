@@ -23,7 +23,6 @@ def _p(
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] | None = None,
-    source: str = "calibrated",
     group: str = "",
 ) -> Any:
     meta = {
@@ -32,7 +31,6 @@ def _p(
         "low": low,
         "high": high,
         "choices": choices,
-        "source": source,
         "group": group,
     }
     return field(default=default, metadata=meta)
@@ -156,7 +154,7 @@ class Parameters:
         group="employees")
     hiring_cost_share: float = _p(
         0.21, "share of annual pay", "Hiring and training cost of one hire (median, Boushey & "
-        "Glynn 2012).", low=0.0, high=5.0, source="Boushey & Glynn 2012", group="employees")
+        "Glynn 2012).", low=0.0, high=5.0, group="employees")
     severance_weeks: float = _p(
         8.0, "weeks of pay", "Cost of laying off one employee.", low=0.0, high=104.0,
         group="employees")
@@ -402,95 +400,206 @@ def check_value(name: str, value: Any) -> None:
         raise bad
 
 
-# Where each default comes from: a published figure, or the target it was calibrated to.
-SOURCES = {
-    "n_stores": "scale of a regional chain; any size works",
-    "employees_per_store": "scale choice; staff per customer sets the workload",
-    "customers_per_store": "scale choice",
-    "store_size_spread": "Human Sigma: unit performance roughly normal, wide spread",
-    "staffing_spread": "scale choice: some stores run above 90% of capacity",
-    "frontline_share": "typical service chain",
-    "staffing_level": "policy lever",
-    "supervisor_quality_mean": "scale midpoint",
-    "supervisor_quality_sd": "target 4 (managers >= 70% of unit variance)",
-    "supervisor_climate_effect": "targets 4 and 5 (unit spread of engagement)",
-    "coaching_hours": "policy lever; a little coaching in a typical firm",
-    "coaching_targeting": "policy lever (Markey 2014)",
-    "coaching_effect": "plausible gains: 4 h/week raises engagement about 0.02-0.03",
-    "supervisor_weekly_wage": "US retail/service supervisor pay",
-    "hr_budget": "policy lever",
-    "hr_cadence_weeks": "quarterly programmes",
-    "hr_effect": "small boosts (Markey 2014: HR programmes are not the lever)",
-    "hr_spend_scale": "diminishing returns above a few hundred dollars a round",
-    "hr_decay": "boosts fade within a quarter",
-    "hr_reach": "uneven reach (least engaged take part least)",
-    "driver_baseline": "Gallup: about 30% engaged, 50% not, 20% actively disengaged",
-    "driver_adjustment": "drivers respond within a few months",
-    "driver_noise": "week-to-week variation",
-    "trait_sd": "employee segment shares (Gallup)",
-    "tenure_drift": "Bain/Netsurvey 2013: engagement falls with tenure",
-    "frontline_penalty": "Bain/Netsurvey 2013: lowest in sales and service roles",
-    "strain_penalty": "seed 002: staff worried about problems serve worse",
-    "skill_learning": "a new hire reaches most of full skill within a year",
-    "new_hire_skill": "Markey 2014: new hires start with low skill",
-    "new_hire_engagement": "honeymoon of new hires",
-    "annual_quit_rate": "service-sector turnover about 40-60%/year",
-    "quit_engagement_sensitivity": "target 5 (turnover -25% to -65%, top vs bottom quartile)",
-    "quit_strain_sensitivity": "Oliva & Sterman 2001: fatigue raises turnover",
-    "vacancy_fill_rate": "vacancies open about two weeks",
-    "weekly_wage": "US front-line pay about $36,000/year",
-    "hiring_cost_share": "Boushey & Glynn 2012: median 21% of annual pay",
-    "severance_weeks": "typical severance",
-    "hours_per_employee": "contracted hours",
-    "max_overtime": "Oliva & Sterman 2001: effort before corner cutting",
-    "strain_build": "Oliva & Sterman 2001: fatigue under sustained pressure",
-    "strain_adjustment": "fatigue builds and fades over weeks",
-    "standard_erosion_weeks": "Oliva & Sterman 2001: standards erode quickly",
-    "standard_recovery_weeks": "Oliva & Sterman 2001: and recover slowly (target 8)",
-    "service_policy": "policy lever (seed 003)",
-    "busyness_emotion_effect": "Rafaeli & Sutton 1990; Pugh 2001",
-    "quality_noise": "encounter-to-encounter variation",
-    "problem_rate": "share of contacts with a problem",
-    "recovery_effect": "service recovery builds integrity (Human Sigma)",
-    "cost_per_contact": "direct cost to serve",
-    "visits_per_week": "a visit every other week",
-    "visit_engagement_slope": "target 2 (+23% / -13% revenue by segment)",
-    "basket": "scale choice",
-    "spend_engagement_slope": "target 2 (+23% / -13% revenue by segment)",
-    "wallet_spread": "heterogeneous wallets",
-    "gross_margin": "target 1 (quadrant ratios need a typical margin of about 15%)",
-    "fixed_cost_per_store": "target 1",
-    "expectation": "target 2 (19% fully engaged, 24% actively disengaged)",
-    "local_market_spread": "target 5 (unit correlation of employee with customer "
-                           "engagement about 0.3)",
-    "expectation_sd": "target 2 (segment shares)",
-    "satisfaction_adjustment": "rational satisfaction follows the last encounters",
-    "attachment_gain": "emotional attachment moves over months (seed 002)",
-    "attachment_loss_ratio": "negativity bias: a bad encounter weighs 2-3 good ones",
-    "passion_adjustment": "passion builds slowly on the other three",
-    "annual_churn_rate": "retail-bank and service churn about 20%/year",
-    "churn_engagement_sensitivity": "target 3 (emotionally satisfied churn about 37% less)",
-    "acquisition_rate": "keeps the default chain's customer base about stable",
-    "market_size": "catchments saturate",
-    "acquisition_cost": "5-25x the cost of keeping a customer",
-    "referral_rate": "word of mouth of fully engaged customers",
-    "deterrence": "word of mouth of actively disengaged customers",
-    "customer_programme_budget": "policy lever",
-    "customer_programme_effect": "target 7 (customer-only gains erode)",
-    "customer_programme_habituation_weeks": "target 7",
-    "customer_programme_promise": "target 7",
-    "transparency": "policy lever (seeds 000/001)",
-    "crisis_demand_drop": "pandemic-like fall in visits",
-    "crisis_churn_effect": "anxiety raises churn (seeds 000/001)",
-    "crisis_stress_effect": "stress weighs on staff (seeds 000/001)",
-    "anxiety_recovery": "seeds 000/001: reassurance and transparency speed recovery",
-    "layoff_brand_damage": "seed 000: customers watch how staff are treated",
-    "mission_resonance": "policy lever (seed 003)",
-    "frontline_recognition": "policy lever (seed 003: the front line as heroes)",
-    "recognition_cost": "modest recognition budget",
-    "staffing_rule": "policy lever (Markey 2014)",
-    "staffing_follows_demand": "chains re-plan labour to traffic each quarter",
-    "staffing_review_weeks": "quarterly reviews",
+# --- provenance -------------------------------------------------------------------------------
+# Where each default comes from, as one of three kinds (MODEL_NOTES "Calibration honesty"):
+#   published: a published number and its reference;
+#   fitted:    fitted to a named calibration target (validation.TARGETS), by the stated procedure;
+#   assumed:   a modelling choice, with the reason it is acceptable.
+# No source may cite the conclusion the parameter then produces (tests/test_parameters.py).
+PROVENANCE_KINDS = ("published", "fitted", "assumed")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a parameter's default comes from."""
+
+    kind: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text}"
+
+
+def published(text: str) -> Provenance:
+    return Provenance("published", text)
+
+
+def fitted(text: str) -> Provenance:
+    return Provenance("fitted", text)
+
+
+def assumed(text: str) -> Provenance:
+    return Provenance("assumed", text)
+
+
+# The standardised-effect conversion rule: a published standardised effect d (Cohen's d,
+# Hedges' g, δ) on engagement is d x ENGAGEMENT_SD on the model's 0-1 engagement score, where
+# ENGAGEMENT_SD is the simulated between-employee SD of engagement in the default chain (a test
+# keeps it true).
+ENGAGEMENT_SD = 0.083
+
+PROVENANCE: dict[str, Provenance] = {
+    "n_stores": assumed("scale of a regional chain; results are read per store, any size works"),
+    "employees_per_store": assumed("scale choice; staff per customer sets the workload"),
+    "customers_per_store": assumed("scale choice"),
+    "store_size_spread": assumed("Human Sigma: unit performance is widely spread; no published "
+                                 "size SD for one chain"),
+    "staffing_spread": assumed("some stores run above 90% of capacity, as in Oliva & Sterman's "
+                               "service centre"),
+    "frontline_share": assumed("typical service outlet"),
+    "staffing_level": assumed("policy lever (1 = the plan)"),
+    "supervisor_quality_mean": assumed("scale midpoint"),
+    "supervisor_quality_sd": fitted("target 4 (managers >= 70% of unit variance)"),
+    "supervisor_climate_effect": fitted("targets 4 and 5 (unit spread of engagement)"),
+    "coaching_hours": assumed("policy lever; a little coaching in a typical firm"),
+    "coaching_targeting": assumed("policy lever (Markey 2014 describes the practice)"),
+    "coaching_effect": published(
+        "Jones, Woods & Guillaume 2016 (k = 17): workplace coaching δ = 0.51 on affective "
+        "outcomes after programmes of about six sessions; d x ENGAGEMENT_SD per six hours"),
+    "supervisor_weekly_wage": assumed("US retail/service supervisor pay, about $73,000/year"),
+    "hr_budget": assumed("policy lever"),
+    "hr_cadence_weeks": assumed("quarterly programme rounds"),
+    "hr_effect": published(
+        "Knight, Patterson & Dawson 2017 (k = 14): work-engagement interventions g = 0.29 "
+        "(95% CI 0.12-0.46); d x ENGAGEMENT_SD for a full round"),
+    "hr_spend_scale": assumed("diminishing returns above a few hundred dollars a round"),
+    "hr_decay": assumed("no meta-analysis reports the fade-out of engagement interventions; "
+                        "fade-out within months is the common pattern of interventions "
+                        "(Bailey, Duncan, Odgers & Yu 2017); wide distribution"),
+    "hr_reach": assumed("Knight et al. 2017 report variable implementation and uptake; "
+                        "uneven participation"),
+    "driver_baseline": fitted("Gallup employee segments: about 30% engaged, 50% not, 20% "
+                              "actively disengaged"),
+    "driver_adjustment": assumed("drivers respond within a few months"),
+    "driver_noise": assumed("week-to-week variation"),
+    "trait_sd": fitted("Gallup employee segments (about 30% engaged, 20% actively "
+                       "disengaged)"),
+    "tenure_drift": assumed("Bain/Netsurvey 2013 report engagement falling with tenure; size "
+                            "not published"),
+    "frontline_penalty": assumed("Bain/Netsurvey 2013 report engagement lowest in sales and "
+                                 "service roles; size not published"),
+    "strain_penalty": assumed("seed 002: staff worried about problems serve worse; size not "
+                              "published"),
+    "skill_learning": assumed("a new hire reaches most of full skill within a year"),
+    "new_hire_skill": assumed("Markey 2014: new hires start with low skill"),
+    "new_hire_engagement": assumed("honeymoon of new hires"),
+    "annual_quit_rate": published("US accommodation/food-service and retail quits about "
+                                  "40-60%/year (BLS JOLTS annual quits rates)"),
+    "quit_engagement_sensitivity": fitted("target 5 (turnover -25% to -65%, top vs bottom "
+                                          "quartile)"),
+    "quit_strain_sensitivity": assumed("Oliva & Sterman 2001: fatigue raises turnover"),
+    "vacancy_fill_rate": assumed("vacancies open about two weeks"),
+    "weekly_wage": published("US front-line service pay about $36,000/year (BLS OES)"),
+    "hiring_cost_share": published("Boushey & Glynn 2012: median 21% of annual pay"),
+    "severance_weeks": assumed("typical severance"),
+    "hours_per_employee": assumed("contracted hours"),
+    "max_overtime": assumed("Oliva & Sterman 2001: effort before corner cutting"),
+    "strain_build": assumed("Oliva & Sterman 2001: fatigue under sustained pressure"),
+    "strain_adjustment": assumed("fatigue builds and fades over weeks"),
+    "standard_erosion_weeks": assumed("Oliva & Sterman 2001: standards erode quickly"),
+    "standard_recovery_weeks": fitted("target 8 (Oliva & Sterman 2001: standards recover "
+                                      "slowly)"),
+    "service_policy": assumed("policy lever (seed 003)"),
+    "busyness_emotion_effect": assumed("Rafaeli & Sutton 1990; Pugh 2001 (direction, not "
+                                       "size)"),
+    "quality_noise": assumed("encounter-to-encounter variation"),
+    "problem_rate": assumed("share of contacts with a problem"),
+    "recovery_effect": assumed("service recovery builds integrity (Human Sigma)"),
+    "cost_per_contact": assumed("direct cost to serve"),
+    "visits_per_week": assumed("a visit every other week"),
+    "visit_engagement_slope": fitted("target 2 (+23% / -13% revenue by segment)"),
+    "basket": assumed("scale choice"),
+    "spend_engagement_slope": fitted("target 2 (+23% / -13% revenue by segment)"),
+    "wallet_spread": assumed("heterogeneous wallets"),
+    "gross_margin": published(
+        "NRA & Deloitte, Restaurant Industry Operations Report 2010: food and beverage cost "
+        "about one third of sales (margin about 0.67), the cost structure of a service outlet "
+        "whose labour is also about a third of sales, as here"),
+    "fixed_cost_per_store": assumed("rent and overheads of a store of average size"),
+    "expectation": fitted("target 2 (19% fully engaged, 24% actively disengaged)"),
+    "local_market_spread": fitted("target 5 (unit correlation of employee with customer "
+                                  "engagement about 0.3)"),
+    "expectation_sd": fitted("target 2 (segment shares)"),
+    "satisfaction_adjustment": assumed("rational satisfaction follows the last encounters"),
+    "attachment_gain": assumed("emotional attachment moves over months (seed 002)"),
+    "attachment_loss_ratio": published("negativity bias: bad events weigh about 2-3 good ones "
+                                       "(Baumeister et al. 2001)"),
+    "passion_adjustment": assumed("passion builds slowly on the other three"),
+    "annual_churn_rate": assumed("retail-bank and service churn about 20%/year"),
+    "churn_engagement_sensitivity": fitted("target 3 (emotionally satisfied churn about 37% "
+                                           "less)"),
+    "acquisition_rate": assumed("keeps the default chain's customer base about stable"),
+    "market_size": assumed("catchments saturate"),
+    "acquisition_cost": assumed("acquiring costs 5-25x keeping a customer (commonly cited)"),
+    "referral_rate": assumed("word of mouth of fully engaged customers"),
+    "deterrence": assumed("word of mouth of actively disengaged customers"),
+    "customer_programme_budget": assumed("policy lever"),
+    "customer_programme_effect": assumed("a campaign moves attachment over weeks"),
+    "customer_programme_habituation_weeks": assumed("campaigns wear off within a year"),
+    "customer_programme_promise": assumed("a programme's promise raises what customers expect "
+                                          "(Oliver 1980, expectation-disconfirmation)"),
+    "transparency": assumed("policy lever (seeds 000/001)"),
+    "crisis_demand_drop": assumed("pandemic-like fall in visits"),
+    "crisis_churn_effect": assumed("anxiety raises churn (seeds 000/001)"),
+    "crisis_stress_effect": assumed("stress weighs on staff (seeds 000/001)"),
+    "anxiety_recovery": assumed("seeds 000/001: reassurance and transparency speed recovery"),
+    "layoff_brand_damage": assumed("seed 000: customers watch how staff are treated"),
+    "mission_resonance": assumed("policy lever (seed 003)"),
+    "frontline_recognition": assumed("policy lever (seed 003: the front line as heroes)"),
+    "recognition_cost": assumed("modest recognition budget"),
+    "staffing_rule": assumed("policy lever (Markey 2014)"),
+    "staffing_follows_demand": assumed("chains re-plan labour to traffic each quarter"),
+    "staffing_review_weeks": assumed("quarterly reviews"),
+}
+
+
+def provenance(name: str) -> Provenance:
+    """The provenance of a parameter's default (KeyError if it has none: a test forbids that)."""
+    return PROVENANCE[name]
+
+
+def provenance_counts() -> dict[str, int]:
+    """How many parameters are published, fitted and assumed."""
+    counts = dict.fromkeys(PROVENANCE_KINDS, 0)
+    for name in PARAMETER_NAMES:
+        counts[PROVENANCE[name].kind] += 1
+    return counts
+
+
+# --- uncertainty ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Uncertain:
+    """A parameter whose value the evidence leaves uncertain: a normal distribution truncated to
+    [low, high], with the source of its centre and spread."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+    source: str
+
+    def describe(self) -> str:
+        return (f"normal(mean {self.mean:g}, sd {self.sd:g}) truncated to [{self.low:g}, "
+                f"{self.high:g}]")
+
+
+# Parameters drawn per replication under `uncertainty: evidence` (sim.studies.uncertainty).
+UNCERTAIN: dict[str, Uncertain] = {
+    "coaching_effect": Uncertain(
+        0.04, 0.014, 0.0, 0.2, "Jones, Woods & Guillaume 2016: δ = 0.51 affective; SD from "
+        "the spread of coaching effects, Theeboom et al. 2014 (g = 0.43-0.74), scaled alike"),
+    "hr_effect": Uncertain(
+        0.08, 0.048, 0.0, 0.4, "Knight, Patterson & Dawson 2017: g = 0.29, 95% CI 0.12-0.46; "
+        "SD = CI width / 3.92, both scaled like the default"),
+    "hr_decay": Uncertain(
+        0.10, 0.05, 0.01, 0.5, "assumed: fade-out within weeks to months (half-life 1-30 "
+        "weeks); no meta-analytic persistence figure"),
+    "hr_reach": Uncertain(
+        0.8, 0.15, 0.2, 1.0, "assumed: uptake varies between programmes (Knight et al. 2017: "
+        "implementation success varied)"),
+    "customer_programme_effect": Uncertain(
+        0.03, 0.015, 0.0, 0.2, "assumed: no published effect of a loyalty campaign on "
+        "attachment; coefficient of variation 0.5"),
 }
 
 
@@ -506,7 +615,9 @@ def parameter_table() -> list[dict[str, Any]]:
             "unit": m["unit"],
             "default": f.default,
             "allowed": describe_allowed(f.name),
-            "source": SOURCES.get(f.name, m["source"]),
+            "provenance": PROVENANCE[f.name].kind,
+            "source": PROVENANCE[f.name].text,
+            "uncertainty": UNCERTAIN[f.name].describe() if f.name in UNCERTAIN else "",
         })
     return rows
 
@@ -517,12 +628,20 @@ ODD_TABLE_END = "<!-- parameters:end -->"
 
 def markdown_table() -> str:
     """The ODD parameter table, one row per parameter, grouped as in the dataclass."""
-    lines = ["| group | name | meaning | unit | default | allowed | source |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| group | name | meaning | unit | default | allowed | provenance | source |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in parameter_table():
         default = repr(row["default"]) if isinstance(row["default"], str) else f"{row['default']:g}"
+        source = row["source"]
+        if row["uncertainty"]:
+            source += (f". **Uncertain:** {row['uncertainty']} "
+                       f"({UNCERTAIN[row['name']].source})")
         lines.append(f"| {row['group']} | `{row['name']}` | {row['meaning']} | {row['unit']} | "
-                     f"{default} | {row['allowed']} | {row['source']} |")
+                     f"{default} | {row['allowed']} | {row['provenance']} | {source} |")
+    counts = provenance_counts()
+    lines += ["", "Provenance of the defaults: " + ", ".join(
+        f"{n} {kind}" for kind, n in counts.items()) + f"; {len(UNCERTAIN)} parameters carry "
+        "a distribution drawn under `uncertainty: evidence`."]
     return "\n".join(lines)
 
 

@@ -17,7 +17,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from sim.model.events import FIXED_AT_SETUP, parse_event
-from sim.model.parameters import Parameters, describe_allowed, parameter_fields
+from sim.model.parameters import (
+    PROVENANCE,
+    UNCERTAIN,
+    Parameters,
+    describe_allowed,
+    parameter_fields,
+)
 from sim.studies import specfile
 from sim.studies.runner import Job
 
@@ -52,7 +58,11 @@ def parameter_model() -> type[BaseModel]:
         fields[f.name] = (annotation, Field(
             default=f.default, ge=meta["low"], le=meta["high"],
             description=f"{meta['doc']} [{meta['unit']}]",
-            json_schema_extra={"allowed": allowed, "unit": meta["unit"], "group": meta["group"]},
+            json_schema_extra={
+                "allowed": allowed, "unit": meta["unit"], "group": meta["group"],
+                "provenance": str(PROVENANCE[f.name]),
+                **({"uncertainty": UNCERTAIN[f.name].describe()} if f.name in UNCERTAIN
+                   else {})},
         ))
     model = create_model(
         "ModelParameters", __config__=_STRICT,
