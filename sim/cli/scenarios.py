@@ -163,7 +163,8 @@ def run_scenario(scenario: Scenario, source: Path, out: Path, *, workers: int,
             figures = report.write_figures(tmp, timeseries, stores, summary, finished_arms,
                                            baseline, _timeline(scenario))
             reading = report.plain_reading(summary, metrics, finished_arms, baseline,
-                                           scenario.horizon_weeks)
+                                           scenario.horizon_weeks,
+                                           evidence=scenario.uncertainty == "evidence")
         else:
             figures, reading = [], []
             warning += " Too few arms finished to compare: no figures."
@@ -285,6 +286,8 @@ def _settings(scenario: Scenario, source: Path, workers: int, executor: Any, fin
                          "finished)"),
         ("seeds", f"{seeds[0]} to {seeds[-1]}: replication r of every arm uses seed "
                   f"{scenario.seed} + r (common random numbers)"),
+        ("uncertainty", "evidence: each replication drew the uncertain parameters (docs/ODD.md)"
+         if scenario.uncertainty == "evidence" else "none: default parameters"),
         ("run on", _executor_text(workers, executor)),
         ("status", status),
         ("wall time to the report", f"{wall:.1f} s"),

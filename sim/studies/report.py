@@ -512,8 +512,12 @@ def _return_line(part: pd.DataFrame) -> str:
 
 
 def plain_reading(summary: pd.DataFrame, metrics: pd.DataFrame, arms: Sequence[str],
-                  baseline: str, weeks: int) -> list[str]:
-    """Markdown blocks saying what differs from the baseline and how sure we are."""
+                  baseline: str, weeks: int, evidence: bool = False) -> list[str]:
+    """Markdown blocks saying what differs from the baseline and how sure we are; with
+    `evidence` (replications drew the uncertain parameters), how often each arm wins across
+    the plausible worlds."""
+    from sim.studies.uncertainty import world_sentence
+
     blocks = []
     base = summary[summary["arm"] == baseline].set_index("metric")
     for arm in arms:
@@ -529,10 +533,28 @@ def plain_reading(summary: pd.DataFrame, metrics: pd.DataFrame, arms: Sequence[s
         items += [_change_line(arm, baseline, part, base, METRIC_BY_NAME[name], reps)
                   for name in ("customer_churn_pct", "employee_turnover_pct",
                                "employee_engagement", "customer_engagement")]
+        if evidence:
+            items.append(world_sentence(metrics, arm, baseline))
         lines += [f"- {item}" for item in items if item]
         blocks.append("\n".join(lines))
     blocks.append(_best_arm(metrics, arms))
+    if evidence:
+        blocks.append(_worlds_block(metrics, arms, baseline, world_sentence))
     return blocks
+
+
+def _worlds_block(metrics: pd.DataFrame, arms: Sequence[str], baseline: str,
+                  world_sentence) -> str:
+    """The most profitable arm against each other policy, across the drawn worlds."""
+    means = metrics.groupby("arm")["profit"].mean().reindex(list(arms)).dropna()
+    others = [a for a in means.sort_values(ascending=False).index if a != baseline]
+    if len(others) < 2:
+        return ""
+    best = others[0]
+    lines = ["**Across plausible worlds** (each replication drew the uncertain effect sizes "
+             "and persistence from their published ranges, the same draw in every arm):", ""]
+    lines += [f"- {world_sentence(metrics, best, other)}" for other in others[1:]]
+    return "\n".join(lines)
 
 
 def _best_arm(metrics: pd.DataFrame, arms: Sequence[str]) -> str:

@@ -26,6 +26,7 @@ from sim.model.parameters import (
 )
 from sim.studies import specfile
 from sim.studies.runner import Job
+from sim.studies.uncertainty import with_draws
 
 MAX_HORIZON_WEEKS = 1040  # 20 years
 MAX_REPLICATIONS = 1000
@@ -187,6 +188,12 @@ class Study(BaseModel):
         "chain's size).")
     events: list[EventSpec] = Field(default_factory=list, description="Events in every run "
                                     "(e.g. a crisis).")
+    uncertainty: Literal["none", "evidence"] = Field(
+        default="none", description="'evidence': each replication draws the uncertain "
+        "parameters (policy effect sizes and persistence, ...) from the distributions their "
+        "sources give (docs/ODD.md), the same draw in every arm; parameters the file sets win "
+        "over the draw. 'none': every replication uses the defaults.",
+        json_schema_extra={"allowed": "'none' or 'evidence'"})
 
 
     def _check_event_weeks(self, arms_key: str, arms: dict[str, Arm]) -> None:
@@ -269,9 +276,10 @@ class Scenario(Study):
         return [self.seed + r for r in range(self.replications)]
 
     def jobs(self) -> list[Job]:
-        """Every (arm, replication) run, arm by arm; replication r has seed `seed + r`."""
-        return [Job(arm, self.arm_parameters(arm), tuple(self.arm_events(arm)), seed,
-                    self.horizon_weeks)
+        """Every (arm, replication) run, arm by arm; replication r has seed `seed + r` (and, under
+        `uncertainty: evidence`, the world drawn for that seed)."""
+        return [Job(arm, with_draws(self.uncertainty, seed, self.arm_parameters(arm)),
+                    tuple(self.arm_events(arm)), seed, self.horizon_weeks)
                 for arm in self.arms for seed in self.seeds()]
 
     def as_file_data(self) -> dict[str, Any]:
@@ -280,6 +288,7 @@ class Scenario(Study):
             "name": self.name, "question": self.question, "description": self.description,
             "horizon_weeks": self.horizon_weeks, "replications": self.replications,
             "seed": self.seed, "baseline": self.baseline_arm,
+            **({"uncertainty": self.uncertainty} if self.uncertainty != "none" else {}),
             "parameters": given(self.parameters),
             "events": [e.as_dict() for e in self.events], "arms": {}}
         for name, arm in self.arms.items():

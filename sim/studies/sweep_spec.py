@@ -41,6 +41,7 @@ from sim.studies.scenario import (
     Study,
     given,
 )
+from sim.studies.uncertainty import with_draws
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular")
@@ -441,8 +442,9 @@ class SweepSpec(Study):
                 applied = {n: values[n] for n in self.factors_of(arm)}
                 events = tuple(self.arm_events(arm))
                 for r, seed in enumerate(self.seeds()):
+                    params = with_draws(self.uncertainty, seed, {**fixed, **applied})
                     runs.append(PlannedRun(len(runs), point, arm, r, Job(
-                        arm, {**fixed, **applied}, events, seed, self.horizon_weeks)))
+                        arm, params, events, seed, self.horizon_weeks)))
         return runs
 
     def as_file_data(self) -> dict[str, Any]:
