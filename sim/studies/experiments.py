@@ -184,7 +184,8 @@ _OUTCOME_LIST = (
     _validation_outcome(
         "quadrants", {"quadrant_one_above": "x", "quadrant_both_above": "x"},
         "target 1: sales performance (revenue against plan) of stores with one / both "
-        "engagements above the median vs both below (sim.studies.validation.measure_quadrants)", _pooled("measure_quadrants"),
+        "engagements above the median vs both below (sim.studies.validation.measure_quadrants)",
+        _pooled("measure_quadrants"),
         min_weeks=YEAR),
     _validation_outcome(
         "segments", {"fully_engaged_share": "share", "actively_disengaged_share": "share",
