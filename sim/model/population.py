@@ -102,3 +102,26 @@ class Population:
             if pos < len(part["id"]) and part["id"][pos] == agent_id:
                 return {k: arr[pos].item() for k, arr in part.items()}
         raise KeyError(f"no agent with id {agent_id}")
+
+
+def rank_within_store(store: np.ndarray, key: np.ndarray, n_stores: int) -> np.ndarray:
+    """Rank (0 = first) of each row within its store, by ascending key."""
+    order = np.lexsort((key, store))
+    counts = np.bincount(store, minlength=n_stores)
+    starts = np.cumsum(counts) - counts
+    rank = np.empty(len(store), dtype=np.int64)
+    rank[order] = np.arange(len(store)) - starts[store[order]]
+    return rank
+
+
+def weighted_pick_per_store(store: np.ndarray, weight: np.ndarray, counts: np.ndarray,
+                            g: np.random.Generator) -> np.ndarray:
+    """Rows to keep: `counts[s]` rows of each store s, drawn without replacement with
+    probability proportional to `weight` (Efraimidis-Spirakis keys), in store order."""
+    key = np.log(g.random(len(store))) / weight
+    order = np.lexsort((-key, store))
+    rank = np.empty(len(store), dtype=np.int64)
+    starts = np.cumsum(np.bincount(store, minlength=len(counts))) - np.bincount(
+        store, minlength=len(counts))
+    rank[order] = np.arange(len(store)) - starts[store[order]]
+    return np.flatnonzero(rank < counts[store])

@@ -25,11 +25,69 @@ QUALITY_SKILL_WEIGHT = 0.30
 QUALITY_EMOTION_WEIGHT = 0.30
 QUALITY_TIME_WEIGHT = 0.40
 NO_STAFF_QUALITY = 0.10  # a store with nobody on the front line
+# Supervisor quality at which the climate effect is nil and coaching has its stated size.
+AVERAGE_SUPERVISOR = 0.5
+
+# Fixed coefficients of the weekly rules. None is fitted: each is the assumed shape of a
+# mechanism of docs/ODD.md section 7, with the reason beside it. They are named here, once, so
+# that the set-up (which starts agents at the rules' equilibrium) and the weekly step read the
+# same numbers: editing one cannot silently move the other.
+# Share of an encounter's gain or loss each emotional dimension takes: confidence follows
+# encounters fully, integrity a little less, pride (a broader judgement) half as much.
+ATTACHMENT_WEIGHTS = {"confidence": 1.0, "integrity": 0.8, "pride": 0.5}
+# An unresolved problem costs integrity twice what a resolved one gains (negativity bias).
+UNRESOLVED_LOSS_RATIO = 2.0
+# A resolvable problem is solved at once with chance share * min(quality + 0.4, 1): a good
+# encounter resolves nearly all of what the policy allows, a poor one much less.
+RESOLUTION_QUALITY_LIFT = 0.4
+# Weekly pull of the mission on customers' pride, per unit of mission resonance (small: pride
+# moves over years).
+MISSION_PRIDE_PULL = 0.004
+# Weekly integrity gain of customers per unit of transparency x crisis severity (candour).
+CRISIS_CANDOUR_INTEGRITY = 0.01
+# Employees' affiliation level gained per unit of transparency x crisis severity (being heard).
+CRISIS_CANDOUR_AFFILIATION = 0.05
+# Share of a blow full transparency absorbs: crisis stress, customers' anxiety, layoff damage.
+TRANSPARENCY_CUSHION = 0.5
+# Full transparency speeds the fading of anxiety by this much again (up to four times).
+TRANSPARENCY_RECOVERY_BOOST = 3.0
+# Layoffs: survivors' layoff stress kept from one week to the next, stress added by a round,
+# shares of affiliation and purpose lost, and how much worse customers judge layoffs in a crisis.
+LAYOFF_STRESS_KEPT = 0.9
+LAYOFF_STRESS = 0.15
+LAYOFF_AFFILIATION_LOSS = 0.10
+LAYOFF_PURPOSE_LOSS = 0.05
+CRISIS_LAYOFF_DAMAGE = 2.0
+# Purpose level per unit of mission resonance above the typical 0.3 (seed 003).
+MISSION_PURPOSE_EFFECT = 0.2
+TYPICAL_MISSION_RESONANCE = 0.3
+# Affiliation level gained by front-line staff under full recognition (seed 003).
+RECOGNITION_AFFILIATION = 0.08
+# Share of a coaching hour's driver gain that also goes to skill (coaching teaches).
+COACHING_SKILL_SHARE = 0.5
+# The customer programme's effect and promise are stated per this budget ($/customer/year);
+# its weekly pull is capped so that no budget makes attachment jump.
+PROGRAMME_BUDGET_UNIT = 20.0
+PROGRAMME_PULL_CAP = 0.5
+# A supervisor's paid week (h): coaching is costed at the supervisor's hourly rate.
+SUPERVISOR_WEEK_HOURS = 40.0
+# Spread of a new hire's drivers around `new_hire_engagement`.
+NEW_HIRE_DRIVER_SD = 0.05
+# A new customer's emotional dimensions and rational satisfaction before any encounter, and the
+# spread of the emotional ones.
+NEWCOMER_ATTACHMENT = {"confidence": 0.5, "integrity": 0.5, "pride": 0.5, "passion": 0.4}
+NEWCOMER_ATTACHMENT_SD = 0.05
+NEWCOMER_RATIONAL = 0.6
 
 
 def weekly_hazard(annual_rate: float) -> float:
     """Weekly probability that gives `annual_rate` over 52 weeks."""
     return 1.0 - (1.0 - annual_rate) ** (1.0 / WEEKS_PER_YEAR)
+
+
+def transparency_cushion(transparency: float) -> float:
+    """Share of a blow (crisis stress, anxiety, layoff damage) that still lands."""
+    return 1.0 - TRANSPARENCY_CUSHION * transparency
 
 
 # --- employees --------------------------------------------------------------------------------
@@ -43,14 +101,15 @@ def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_wee
                  tenure_drift, frontline, frontline_penalty, recognition):
     """Level the drivers settle at: set by the supervisor, eroded by tenure and front-line work."""
     tenure_years3 = np.minimum(tenure_weeks / 156.0, 1.0)
-    return (baseline + trait + climate_effect * (supervisor_quality - 0.5)
+    return (baseline + trait + climate_effect * (supervisor_quality - AVERAGE_SUPERVISOR)
             - tenure_drift * tenure_years3 * (1.0 - supervisor_quality)
             - frontline_penalty * frontline * (1.0 - recognition))
 
 
 def coaching_gain(hours, supervisor_quality, engagement, coaching_effect):
     """Driver gain from coaching: strongest for a good supervisor and a disengaged employee."""
-    return coaching_effect * hours * (supervisor_quality / 0.5) * (1.0 - engagement)
+    return (coaching_effect * hours * (supervisor_quality / AVERAGE_SUPERVISOR)
+            * (1.0 - engagement))
 
 
 def hr_programme_boost(spend_per_round, hr_effect, spend_scale):

@@ -1,0 +1,135 @@
+"""Employee development (ODD 7.7): strain, coaching, HR programme rounds, the four drivers,
+skill, tenure and quits.
+
+`develop` takes the employee population, the parameters and what the week put on the staff
+(work pressure, crisis stress) and returns the week's quits and programme spend per store; the
+population's rows are changed in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model import rules
+from sim.model.parameters import Parameters
+from sim.model.population import Population, rank_within_store
+
+F32 = np.float32
+DRIVERS = ("autonomy", "mastery", "purpose", "affiliation")
+# How much of a coaching hour's gain goes to each driver (Markey: mastery and autonomy most).
+COACHING_SHARE = {"autonomy": 1.0, "mastery": 1.0, "purpose": 0.5, "affiliation": 0.5}
+LEFT_QUIT, LEFT_LAYOFF = 1, 2  # employees' `left_reason` codes
+
+
+@dataclass(frozen=True)
+class Development:
+    """This week's quits and HR programme spend ($) per store."""
+
+    quits: np.ndarray
+    hr_spend: np.ndarray
+
+
+def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
+            pressure: np.ndarray, crisis_stress: float, crisis_severity: float, week: int,
+            g: np.random.Generator) -> Development:
+    """One week of strain, coaching, programmes, drivers, skill, tenure and quits.
+
+    Args:
+        pressure: each store's work pressure this week (front-line staff feel it).
+        crisis_stress: strain a crisis and layoffs add this week (everyone feels it).
+        crisis_severity: this week's severity (a transparent company's staff feel heard).
+    """
+    p, n_s = params, len(supervisor_quality)
+    idx = np.flatnonzero(emp.active)
+    store = emp.store[idx]
+    front = emp.frontline[idx]
+    engagement = emp.engagement[idx]
+    quality = supervisor_quality[store]
+
+    strain = emp.strain[idx]
+    strain += F32(p.strain_adjustment) * (rules.strain_level(
+        np.where(front, pressure[store], 0.0), p.strain_build, crisis_stress) - strain)
+
+    hours = coaching_hours(store, engagement, p, n_s, g)
+    gain = rules.coaching_gain(hours, quality, engagement, p.coaching_effect)
+    level = driver_levels(emp, p, supervisor_quality, crisis_severity, idx)
+    noise = g.standard_normal((4, len(idx)))
+    for k, name in enumerate(DRIVERS):
+        x = getattr(emp, name)[idx]
+        x += (p.driver_adjustment * (level[name] - x) + COACHING_SHARE[name] * gain
+              + p.driver_noise * noise[k])
+        emp.column(name)[idx] = np.clip(x, 0, 1)
+
+    skill = emp.skill[idx]
+    skill += (rules.skill_gain(skill, engagement, p.skill_learning)
+              + rules.COACHING_SKILL_SHARE * gain * (1 - skill))
+    emp.column("skill")[idx] = np.clip(skill, 0, 1)
+    emp.column("strain")[idx] = np.clip(strain, 0, 1)
+
+    boost = emp.hr_boost[idx] * F32(1.0 - p.hr_decay)
+    hr_spend = np.zeros(n_s)
+    if p.hr_budget > 0 and week % p.hr_cadence_weeks == 0:
+        spend = p.hr_budget * p.hr_cadence_weeks / rules.WEEKS_PER_YEAR
+        takes_part = g.random(len(idx)) < rules.hr_participation(engagement, p.hr_reach)
+        boost += takes_part * F32(rules.hr_programme_boost(spend, p.hr_effect,
+                                                           p.hr_spend_scale))
+        hr_spend = spend * np.bincount(store, minlength=n_s)
+    emp.column("hr_boost")[idx] = boost
+    emp.column("tenure")[idx] += 1
+    refresh_engagement(emp, p)
+
+    quits = g.random(len(idx)) < rules.quit_probability(
+        emp.engagement[idx], emp.strain[idx], emp.tenure[idx],
+        rules.weekly_hazard(p.annual_quit_rate), p.quit_engagement_sensitivity,
+        p.quit_strain_sensitivity)
+    gone = idx[quits]
+    emp.column("active")[gone] = False
+    emp.column("left_week")[gone] = week
+    emp.column("left_reason")[gone] = LEFT_QUIT
+    return Development(np.bincount(store[quits], minlength=n_s).astype(float), hr_spend)
+
+
+def coaching_hours(store: np.ndarray, engagement: np.ndarray, params: Parameters,
+                   n_stores: int, g: np.random.Generator) -> np.ndarray:
+    """Each supervisor's hours go one per employee, in the order of the targeting rule;
+    hours beyond one per employee are shared equally."""
+    budget = params.coaching_hours
+    if budget <= 0 or len(store) == 0:
+        return np.zeros(len(store))
+    key = {"least_engaged": engagement, "most_engaged": -engagement,
+           "random": g.random(len(store))}[params.coaching_targeting]
+    rank = rank_within_store(store, key, n_stores)
+    heads = np.bincount(store, minlength=n_stores)[store]
+    return np.clip(budget - rank, 0.0, 1.0) + np.maximum(budget - heads, 0.0) / heads
+
+
+def driver_levels(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
+                  crisis_severity: float, idx: np.ndarray | None = None
+                  ) -> dict[str, np.ndarray]:
+    """The level each driver settles at for the given (default: active) employees."""
+    p = params
+    if idx is None:
+        idx = np.flatnonzero(emp.active)
+    store, front = emp.store[idx], emp.frontline[idx]
+    base = rules.driver_level(
+        p.driver_baseline, emp.trait[idx], supervisor_quality[store],
+        p.supervisor_climate_effect, emp.tenure[idx], p.tenure_drift, front,
+        p.frontline_penalty, p.frontline_recognition)
+    heard = rules.CRISIS_CANDOUR_AFFILIATION * p.transparency * crisis_severity
+    return {
+        "autonomy": base,
+        "mastery": base,
+        "purpose": base + rules.MISSION_PURPOSE_EFFECT * (p.mission_resonance
+                                                          - rules.TYPICAL_MISSION_RESONANCE),
+        "affiliation": base + rules.RECOGNITION_AFFILIATION * p.frontline_recognition * front
+        + heard,
+    }
+
+
+def refresh_engagement(emp: Population, params: Parameters) -> None:
+    """Recompute every employee's engagement from drivers, programme boost and strain."""
+    drivers = (emp.autonomy + emp.mastery + emp.purpose + emp.affiliation) * F32(0.25)
+    emp.column("engagement")[:] = rules.employee_engagement(
+        drivers, emp.hr_boost, emp.strain, F32(params.strain_penalty))
