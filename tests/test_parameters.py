@@ -178,3 +178,21 @@ def test_schema_shows_each_parameters_provenance():
     assert "uncertainty" in props["hr_effect"]
     assert all(p["provenance"].split(":")[0] in ("published", "fitted", "assumed")
                for p in props.values())
+
+
+def test_programme_effects_are_their_published_sizes_converted_by_the_stated_rule():
+    """Coaching: δ = 0.51 at the end of six weekly-spaced-by-two sessions; HR: g = 0.29 right
+    after a round at the typical spend. Both x ENGAGEMENT_SD (Jones et al. 2016; Knight et al.
+    2017)."""
+    import math
+
+    from sim.model import rules
+    from sim.model.parameters import ENGAGEMENT_SD
+
+    p = Parameters()
+    coaching = 0.51 * ENGAGEMENT_SD / rules.programme_gain_at_end(6, 2, p.coaching_decay)
+    hr = 0.29 * ENGAGEMENT_SD / (1 - math.exp(-1))
+    assert abs(p.coaching_effect / coaching - 1) < 0.02
+    assert abs(p.hr_effect / hr - 1) < 0.02
+    # Equal footing: no persistence advantage that no source gives.
+    assert p.coaching_decay == p.hr_decay

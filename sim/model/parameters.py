@@ -13,6 +13,7 @@ from typing import Any
 STAFFING_RULES = ("random", "most_engaged", "least_engaged")
 COACHING_TARGETS = ("least_engaged", "random", "most_engaged")
 SERVICE_POLICIES = ("short_contacts", "first_contact_resolution")
+HR_REACH_RULES = ("everyone", "engaged_more")
 
 
 def _p(
@@ -80,9 +81,15 @@ class Parameters:
         "least_engaged", "rule", "Which employees a supervisor coaches first.",
         choices=COACHING_TARGETS, group="supervision")
     coaching_effect: float = _p(
-        0.04, "driver/h", "Driver gain from one hour of coaching by an average (0.5) supervisor "
-        "for a fully disengaged employee (Markey 2014: mastery and autonomy most).",
-        low=0.0, high=1.0, group="supervision")
+        0.0094, "engagement/h", "Engagement gain from one hour of coaching by an average (0.5) "
+        "supervisor for an employee of engagement 0.5 (less for the engaged, more for the "
+        "disengaged).", low=0.0, high=1.0, group="supervision")
+    coaching_decay: float = _p(
+        0.06, "1/week", "Weekly fading of coaching's gain (half-life about 11 weeks).", **SHARE,
+        group="supervision")
+    coaching_skill_share: float = _p(
+        0.55, "skill/engagement", "Skill gained per unit of engagement gained from coaching "
+        "(coaching teaches).", low=0.0, high=5.0, group="supervision")
     supervisor_weekly_wage: float = _p(
         1400.0, "$/supervisor/week", "Supervisor pay (40 h); coaching time is costed at its "
         "hourly rate.", low=0.0, group="supervision")
@@ -95,17 +102,24 @@ class Parameters:
         13, "weeks", "Weeks between programme rounds (spend is paid at each round).", low=1,
         high=520, group="hr")
     hr_effect: float = _p(
-        0.08, "engagement", "Largest boost one round can give a participant (diminishing "
-        "returns in spend).", low=0.0, high=1.0, group="hr")
+        0.038, "engagement", "Largest engagement gain one round can give a participant of "
+        "engagement 0.5 (diminishing returns in spend: 63% of it at `hr_spend_scale`).",
+        low=0.0, high=1.0, group="hr")
     hr_spend_scale: float = _p(
-        400.0, "$/employee/round", "Spend per round at which the boost reaches 63% of its "
-        "largest value.", low=1.0, group="hr")
+        400.0, "$/employee/round", "Typical spend per participant of a published programme: "
+        "the gain reaches 63% of its largest value there.", low=1.0, group="hr")
     hr_decay: float = _p(
-        0.10, "1/week", "Weekly decay of a programme boost (half-life about 7 weeks).", **SHARE,
-        group="hr")
+        0.06, "1/week", "Weekly fading of a programme round's gain (half-life about 11 weeks).",
+        **SHARE, group="hr")
     hr_reach: float = _p(
-        0.8, "share", "Participation of fully engaged employees; the least engaged take part "
-        "least (participation scales with engagement).", **SHARE, group="hr")
+        0.8, "share", "Share of employees who take part in a round.", **SHARE, group="hr")
+    hr_reach_rule: str = _p(
+        "everyone", "rule", "Who takes part: anyone with chance `hr_reach`, or "
+        "'engaged_more' (chance `hr_reach` x engagement: the least engaged least).",
+        choices=HR_REACH_RULES, group="hr")
+    hr_skill_share: float = _p(
+        0.0, "skill/engagement", "Skill gained per unit of engagement gained from a programme "
+        "round.", low=0.0, high=5.0, group="hr")
 
     # --- employees --------------------------------------------------------------------------
     driver_baseline: float = _p(
@@ -455,19 +469,30 @@ PROVENANCE: dict[str, Provenance] = {
     "coaching_targeting": assumed("policy lever (Markey 2014 describes the practice)"),
     "coaching_effect": published(
         "Jones, Woods & Guillaume 2016 (k = 17): workplace coaching δ = 0.51 on affective "
-        "outcomes after programmes of about six sessions; d x ENGAGEMENT_SD per six hours"),
+        "outcomes; read as the gain at the end of six one-hour sessions two weeks apart: "
+        "0.51 x ENGAGEMENT_SD / rules.programme_gain_at_end(6, 2, coaching_decay)"),
+    "coaching_decay": assumed(
+        "no meta-analytic persistence figure for coaching or for HR programmes: the same prior "
+        "for both, gains fading as fast as drivers return to their level (driver_adjustment)"),
+    "coaching_skill_share": published(
+        "Jones, Woods & Guillaume 2016: skill-based δ = 0.28 vs affective 0.51, ratio 0.55"),
     "supervisor_weekly_wage": assumed("US retail/service supervisor pay, about $73,000/year"),
     "hr_budget": assumed("policy lever"),
     "hr_cadence_weeks": assumed("quarterly programme rounds"),
     "hr_effect": published(
         "Knight, Patterson & Dawson 2017 (k = 14): work-engagement interventions g = 0.29 "
-        "(95% CI 0.12-0.46); d x ENGAGEMENT_SD for a full round"),
-    "hr_spend_scale": assumed("diminishing returns above a few hundred dollars a round"),
-    "hr_decay": assumed("no meta-analysis reports the fade-out of engagement interventions; "
-                        "fade-out within months is the common pattern of interventions "
-                        "(Bailey, Duncan, Odgers & Yu 2017); wide distribution"),
-    "hr_reach": assumed("Knight et al. 2017 report variable implementation and uptake; "
-                        "uneven participation"),
+        "(95% CI 0.12-0.46), read as the gain right after one round at the typical spend per "
+        "participant (hr_spend_scale), as coaching's is read at a typical dose: 0.29 x "
+        "ENGAGEMENT_SD / (1 - exp(-1))"),
+    "hr_spend_scale": assumed("no published cost per participant for the interventions "
+                              "Knight et al. pool; wide distribution"),
+    "hr_decay": assumed(
+        "no meta-analytic persistence figure for coaching or for HR programmes: the same prior "
+        "for both (see coaching_decay)"),
+    "hr_reach": assumed("Knight et al. 2017 report variable implementation and uptake"),
+    "hr_reach_rule": assumed("no evidence on who takes part in engagement programmes: "
+                             "uniform by default, self-selection as an option"),
+    "hr_skill_share": assumed("Knight et al. 2017 report engagement outcomes only"),
     "driver_baseline": fitted("Gallup employee segments: about 30% engaged, 50% not, 20% "
                               "actively disengaged"),
     "driver_adjustment": assumed("drivers respond within a few months"),
@@ -586,17 +611,21 @@ class Uncertain:
 # Parameters drawn per replication under `uncertainty: evidence` (sim.studies.uncertainty).
 UNCERTAIN: dict[str, Uncertain] = {
     "coaching_effect": Uncertain(
-        0.04, 0.014, 0.0, 0.2, "Jones, Woods & Guillaume 2016: δ = 0.51 affective; SD from "
-        "the spread of coaching effects, Theeboom et al. 2014 (g = 0.43-0.74), scaled alike"),
+        0.0094, 0.0028, 0.0, 0.05, "Jones et al. 2016 δ = 0.51; SD 0.15 in δ units (the "
+        "spread of coaching meta-analyses, Theeboom et al. 2014: g 0.43-0.74), converted alike"),
+    "coaching_decay": Uncertain(
+        0.06, 0.03, 0.01, 0.25, "assumed: half-life from about 3 weeks to over a year; the "
+        "same distribution as hr_decay"),
     "hr_effect": Uncertain(
-        0.08, 0.048, 0.0, 0.4, "Knight, Patterson & Dawson 2017: g = 0.29, 95% CI 0.12-0.46; "
-        "SD = CI width / 3.92, both scaled like the default"),
+        0.038, 0.0114, 0.0, 0.15, "Knight, Patterson & Dawson 2017: g = 0.29, 95% CI "
+        "0.12-0.46, SD = CI width / 3.92, converted alike"),
     "hr_decay": Uncertain(
-        0.10, 0.05, 0.01, 0.5, "assumed: fade-out within weeks to months (half-life 1-30 "
-        "weeks); no meta-analytic persistence figure"),
+        0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
     "hr_reach": Uncertain(
         0.8, 0.15, 0.2, 1.0, "assumed: uptake varies between programmes (Knight et al. 2017: "
         "implementation success varied)"),
+    "hr_spend_scale": Uncertain(
+        400.0, 200.0, 50.0, 1500.0, "assumed: no published cost per participant"),
     "customer_programme_effect": Uncertain(
         0.03, 0.015, 0.0, 0.2, "assumed: no published effect of a loyalty campaign on "
         "attachment; coefficient of variation 0.5"),

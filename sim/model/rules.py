@@ -63,8 +63,6 @@ MISSION_PURPOSE_EFFECT = 0.2
 TYPICAL_MISSION_RESONANCE = 0.3
 # Affiliation level gained by front-line staff under full recognition (seed 003).
 RECOGNITION_AFFILIATION = 0.08
-# Share of a coaching hour's driver gain that also goes to skill (coaching teaches).
-COACHING_SKILL_SHARE = 0.5
 # The customer programme's effect and promise are stated per this budget ($/customer/year);
 # its weekly pull is capped so that no budget makes attachment jump.
 PROGRAMME_BUDGET_UNIT = 20.0
@@ -92,9 +90,10 @@ def transparency_cushion(transparency: float) -> float:
 
 # --- employees --------------------------------------------------------------------------------
 
-def employee_engagement(drivers_mean, hr_boost, strain, strain_penalty):
-    """Engagement: the four drivers' mean plus any programme boost, less what strain takes."""
-    return np.clip(drivers_mean + hr_boost - strain_penalty * strain, 0.0, 1.0)
+def employee_engagement(drivers_mean, policy_gains, strain, strain_penalty):
+    """Engagement: the four drivers' mean plus the gains policies have left on them, less what
+    strain takes."""
+    return np.clip(drivers_mean + policy_gains - strain_penalty * strain, 0.0, 1.0)
 
 
 def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_weeks,
@@ -106,20 +105,50 @@ def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_wee
             - frontline_penalty * frontline * (1.0 - recognition))
 
 
-def coaching_gain(hours, supervisor_quality, engagement, coaching_effect):
-    """Driver gain from coaching: strongest for a good supervisor and a disengaged employee."""
+# --- employee-side policies: one channel for all (issue 10) -----------------------------------
+# Every employee-side programme (coaching, HR programmes) acts the same way: a dose reaches some
+# employees (its reach rule), gives each an impulse on the drivers (its effect per unit of dose,
+# times the room the employee has to grow), and the gain then fades at the programme's own
+# weekly rate (its persistence). Effects are stated for an employee of engagement 0.5.
+TYPICAL_ENGAGEMENT = 0.5
+
+
+def room_to_grow(engagement):
+    """How much of a programme's stated effect an employee can take: more for the disengaged,
+    1 at engagement 0.5, none at 1 (the same for every programme)."""
+    return np.clip((1.0 - engagement) / (1.0 - TYPICAL_ENGAGEMENT), 0.0, 2.0)
+
+
+def coaching_impulse(hours, supervisor_quality, engagement, coaching_effect):
+    """Engagement gain from this week's coaching: per hour, scaled by the coach's quality."""
     return (coaching_effect * hours * (supervisor_quality / AVERAGE_SUPERVISOR)
-            * (1.0 - engagement))
+            * room_to_grow(engagement))
 
 
-def hr_programme_boost(spend_per_round, hr_effect, spend_scale):
-    """Boost one programme round gives a participant: diminishing returns in spend."""
-    return hr_effect * (1.0 - np.exp(-spend_per_round / spend_scale))
+def hr_impulse(spend_per_round, hr_effect, spend_scale, engagement):
+    """Engagement gain one programme round gives a participant: `hr_effect` at saturating
+    spend, with diminishing returns in spend."""
+    return hr_effect * (1.0 - np.exp(-spend_per_round / spend_scale)) * room_to_grow(engagement)
 
 
-def hr_participation(engagement, reach):
-    """Chance to take part in a programme round: the least engaged take part least."""
-    return reach * engagement
+def hr_participation(engagement, reach, rule):
+    """Chance to take part in a programme round: `reach` for everyone, or (rule
+    'engaged_more') in proportion to engagement, so the least engaged take part least."""
+    if rule == "engaged_more":
+        return reach * engagement
+    return np.full(np.shape(engagement), reach)
+
+
+def fade(gain, weekly_decay):
+    """A programme's gain one week later."""
+    return gain * np.float32(1.0 - weekly_decay)
+
+
+def programme_gain_at_end(sessions, spacing_weeks, weekly_decay):
+    """Gain left at the last of `sessions` doses of impulse 1, `spacing_weeks` apart: the factor
+    that turns a published end-of-programme effect into an impulse per dose."""
+    k = np.arange(sessions)
+    return float(np.sum((1.0 - weekly_decay) ** (spacing_weeks * k)))
 
 
 def strain_level(pressure, strain_build, crisis_stress):

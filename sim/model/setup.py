@@ -24,7 +24,8 @@ SPIN_UP_WEEKS = 104
 
 EMPLOYEE_COLUMNS = {
     "store": np.intp, "frontline": bool, "autonomy": F32, "mastery": F32, "purpose": F32,
-    "affiliation": F32, "trait": F32, "skill": F32, "strain": F32, "hr_boost": F32,
+    "affiliation": F32, "trait": F32, "skill": F32, "strain": F32, "coaching_gain": F32,
+    "hr_gain": F32,
     "engagement": F32, "tenure": np.int32, "hired_week": np.int32, "left_week": np.int32,
     "left_reason": np.int8,
 }
