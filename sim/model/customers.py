@@ -8,7 +8,6 @@ them as a frozen record, and the population's rows are changed in place.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,27 +51,36 @@ class Acquisition:
 
 
 def programme_promise(params: Parameters) -> float:
-    """Rise in expected quality the customer programme's promise causes."""
+    """Rise in expected quality the customer programme's promise causes once customers have
+    adapted to it."""
     p = params
     return p.customer_programme_promise * p.customer_programme_budget / rules.PROGRAMME_BUDGET_UNIT
 
 
-def programme_pull(params: Parameters, started: int | None, week: int) -> float:
-    """Weekly pull of the customer programme on pride and passion; it wears off."""
+def adapt_expectation(lift: float, params: Parameters) -> float:
+    """What customers now expect above their own standard: it moves toward the programme's
+    promise (and back to nothing when the programme stops) over `expectation_adaptation_weeks`.
+    Encounters that fall short of it erode attachment (expectation-disconfirmation, Oliver
+    1980): a programme's gains last only where the service keeps its promise."""
+    return lift + (programme_promise(params) - lift) / params.expectation_adaptation_weeks
+
+
+def programme_pull(params: Parameters) -> float:
+    """Weekly pull of the customer programme on pride and passion while it runs (no decay of
+    its own: any erosion comes from disappointed expectations)."""
     p = params
-    if p.customer_programme_budget <= 0 or started is None:
+    if p.customer_programme_budget <= 0:
         return 0.0
-    fresh = math.exp(-(week - started) / p.customer_programme_habituation_weeks)
     return min(p.customer_programme_effect * p.customer_programme_budget
-               / rules.PROGRAMME_BUDGET_UNIT * fresh, rules.PROGRAMME_PULL_CAP)
+               / rules.PROGRAMME_BUDGET_UNIT, rules.PROGRAMME_PULL_CAP)
 
 
-def appraise(cust: Population, enc: Encounters, params: Parameters, promise: float,
+def appraise(cust: Population, enc: Encounters, params: Parameters, lift: float,
              pull: float, crisis_severity: float) -> None:
     """Visitors appraise their encounter against expectation: rational satisfaction moves fast,
     the emotional dimensions slowly and asymmetrically; passion follows the other three."""
     p, w = params, rules.ATTACHMENT_WEIGHTS
-    gap = enc.quality - cust.expectation - F32(promise)
+    gap = enc.quality - cust.expectation - F32(lift)
     good = np.maximum(gap, 0) * enc.visit
     bad = np.maximum(-gap, 0) * enc.visit
     gain, loss = p.attachment_gain, p.attachment_gain * p.attachment_loss_ratio

@@ -15,6 +15,7 @@ import numpy as np
 from sim.model import rules
 from sim.model.parameters import Parameters
 from sim.model.population import Population, rank_within_store
+from sim.model.service import CustomerClimate
 
 F32 = np.float32
 DRIVERS = ("autonomy", "mastery", "purpose", "affiliation")
@@ -31,13 +32,14 @@ class Development:
 
 def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
             pressure: np.ndarray, crisis_stress: float, crisis_severity: float, week: int,
-            g: np.random.Generator) -> Development:
+            g: np.random.Generator, climate: CustomerClimate | None = None) -> Development:
     """One week of strain, coaching, programmes, drivers, skill, tenure and quits.
 
     Args:
         pressure: each store's work pressure this week (front-line staff feel it).
         crisis_stress: strain a crisis and layoffs add this week (everyone feels it).
         crisis_severity: this week's severity (a transparent company's staff feel heard).
+        climate: the customers each store's front line served (reciprocity); None: typical.
     """
     p, n_s = params, len(supervisor_quality)
     idx = np.flatnonzero(emp.active)
@@ -46,11 +48,19 @@ def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
     engagement = emp.engagement[idx]
     quality = supervisor_quality[store]
 
+    climate = climate or CustomerClimate.typical(n_s)
+    hostility = np.where(front, rules.hostility_strain(
+        climate.hostile, climate.complaints, p.reciprocity_strength)[store], 0.0)
     strain = emp.strain[idx]
     strain += F32(p.strain_adjustment) * (rules.strain_level(
-        np.where(front, pressure[store], 0.0), p.strain_build, crisis_stress) - strain)
+        np.where(front, pressure[store], 0.0), p.strain_build, crisis_stress + hostility)
+        - strain)
 
     level = driver_levels(emp, p, supervisor_quality, crisis_severity, idx)
+    gratitude = np.where(front, rules.gratitude_lift(climate.fans, p.reciprocity_strength)[store],
+                         0.0)
+    level["purpose"] = level["purpose"] + gratitude
+    level["affiliation"] = level["affiliation"] + gratitude
     noise = g.standard_normal((4, len(idx)))
     for k, name in enumerate(DRIVERS):
         x = getattr(emp, name)[idx]

@@ -121,6 +121,13 @@ class Parameters:
         0.0, "skill/engagement", "Skill gained per unit of engagement gained from a programme "
         "round.", low=0.0, high=5.0, group="hr")
 
+    # --- reciprocity -------------------------------------------------------------------------
+    reciprocity_strength: float = _p(
+        0.08, "0-1 score/share", "How strongly the customers staff serve act back on them: "
+        "purpose and affiliation rise with the share of fully engaged visitors, strain with "
+        "the share of hostile visitors and repeat complaints (each above a typical firm's "
+        "mix). 0 switches the loop off.", low=0.0, high=5.0, group="reciprocity")
+
     # --- employees --------------------------------------------------------------------------
     driver_baseline: float = _p(
         0.58, "0-1 score", "Level the four drivers settle at under an average supervisor.",
@@ -291,13 +298,14 @@ class Parameters:
         "passion campaigns).", low=0.0, group="customer programme")
     customer_programme_effect: float = _p(
         0.03, "attachment/week", "Weekly pull on pride and passion of a $20/customer/year "
-        "programme when new.", low=0.0, high=1.0, group="customer programme")
-    customer_programme_habituation_weeks: float = _p(
-        26.0, "weeks", "Time over which the programme's pull wears off.", low=1.0,
-        group="customer programme")
+        "programme while it runs.", low=0.0, high=1.0, group="customer programme")
     customer_programme_promise: float = _p(
-        0.01, "0-1 score", "Rise in expected service quality the programme's promise causes "
-        "(per $20/customer/year).", low=0.0, high=1.0, group="customer programme")
+        0.03, "0-1 score", "Rise in the service quality customers expect that the "
+        "programme's promise causes once they have adapted to it (per $20/customer/year).",
+        low=0.0, high=1.0, group="customer programme")
+    expectation_adaptation_weeks: float = _p(
+        26.0, "weeks", "Time customers take to adapt what they expect to a programme's promise "
+        "(and back when it stops).", low=1.0, high=520.0, group="customer programme")
 
     # --- crisis and company conduct ----------------------------------------------------------
     transparency: float = _p(
@@ -493,6 +501,11 @@ PROVENANCE: dict[str, Provenance] = {
     "hr_reach_rule": assumed("no evidence on who takes part in engagement programmes: "
                              "uniform by default, self-selection as an option"),
     "hr_skill_share": assumed("Knight et al. 2017 report engagement outcomes only"),
+    "reciprocity_strength": fitted(
+        "targets 4 and 5: direction from customer-mistreatment and emotional-labour studies "
+        "(Dormann & Zapf 2004; Wang, Liao, Zhan & Shi 2011) and beneficiary contact (Grant et "
+        "al. 2007), no published size; above about 0.1 the loop spreads stores beyond the "
+        "unit correlation and quartile bands, so the largest value inside them"),
     "driver_baseline": fitted("Gallup employee segments: about 30% engaged, 50% not, 20% "
                               "actively disengaged"),
     "driver_adjustment": assumed("drivers respond within a few months"),
@@ -560,9 +573,14 @@ PROVENANCE: dict[str, Provenance] = {
     "deterrence": assumed("word of mouth of actively disengaged customers"),
     "customer_programme_budget": assumed("policy lever"),
     "customer_programme_effect": assumed("a campaign moves attachment over weeks"),
-    "customer_programme_habituation_weeks": assumed("campaigns wear off within a year"),
-    "customer_programme_promise": assumed("a programme's promise raises what customers expect "
-                                          "(Oliver 1980, expectation-disconfirmation)"),
+    "customer_programme_promise": assumed(
+        "a programme's promise raises what customers expect (Oliver 1980, "
+        "expectation-disconfirmation); size not published: a quarter of the encounter-to-"
+        "encounter spread of quality (quality_noise) per $20/customer/year, set before any "
+        "run of the erosion measure"),
+    "expectation_adaptation_weeks": assumed(
+        "expectations adapt to a brand's promise over months (Oliver 1980: expectations are "
+        "an adaptation level); size not published"),
     "transparency": assumed("policy lever (seeds 000/001)"),
     "crisis_demand_drop": assumed("pandemic-like fall in visits"),
     "crisis_churn_effect": assumed("anxiety raises churn (seeds 000/001)"),
@@ -626,6 +644,13 @@ UNCERTAIN: dict[str, Uncertain] = {
         "implementation success varied)"),
     "hr_spend_scale": Uncertain(
         400.0, 200.0, 50.0, 1500.0, "assumed: no published cost per participant"),
+    "reciprocity_strength": Uncertain(
+        0.08, 0.04, 0.0, 0.25, "assumed: no published size; from none to three times the "
+        "default"),
+    "customer_programme_promise": Uncertain(
+        0.03, 0.015, 0.0, 0.1, "assumed: no published size; coefficient of variation 0.5"),
+    "expectation_adaptation_weeks": Uncertain(
+        26.0, 13.0, 4.0, 104.0, "assumed: from a month to two years"),
     "customer_programme_effect": Uncertain(
         0.03, 0.015, 0.0, 0.2, "assumed: no published effect of a loyalty campaign on "
         "attachment; coefficient of variation 0.5"),

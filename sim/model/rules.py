@@ -151,6 +151,26 @@ def programme_gain_at_end(sessions, spacing_weeks, weekly_decay):
     return float(np.sum((1.0 - weekly_decay) ** (spacing_weeks * k)))
 
 
+# --- reciprocity: customers act on the staff who serve them (issue 10) ------------------------
+# Deviations are taken from a typical firm's customer mix (Gallup 2009: 19% fully engaged, 24%
+# actively disengaged), so a typical store's staff feel no net push either way.
+TYPICAL_FAN_SHARE = 0.19
+TYPICAL_HOSTILE_SHARE = 0.24
+
+
+def gratitude_lift(fan_share, strength):
+    """Purpose and affiliation level front-line staff gain from serving attached regulars
+    (meaningful contact with the people their work helps: Grant 2007, 2008)."""
+    return strength * (fan_share - TYPICAL_FAN_SHARE)
+
+
+def hostility_strain(hostile_share, complaint_share, strength):
+    """Strain front-line staff take from hostile (actively disengaged) customers and repeat
+    complaints (customer mistreatment, emotional labour: Dormann & Zapf 2004; Grandey, Dickter
+    & Sin 2004; Wang, Liao, Zhan & Shi 2011)."""
+    return strength * (hostile_share - TYPICAL_HOSTILE_SHARE + complaint_share)
+
+
 def strain_level(pressure, strain_build, crisis_stress):
     """Strain implied by the workload (above 90% of capacity) and by a crisis."""
     return np.clip(strain_build * np.maximum(pressure - 0.9, 0.0) + crisis_stress, 0.0, 1.0)

@@ -46,6 +46,33 @@ class Encounters:
     standard_minutes: np.ndarray
 
 
+@dataclass(frozen=True)
+class CustomerClimate:
+    """What the front line of each store met this week: the shares of visits by fully engaged
+    and by actively disengaged customers, and of visits left with an unresolved problem."""
+
+    fans: np.ndarray
+    hostile: np.ndarray
+    complaints: np.ndarray
+
+    @staticmethod
+    def typical(n_stores: int) -> CustomerClimate:
+        """A typical firm's mix (no net push on staff): for the spin-up, before customers."""
+        return CustomerClimate(np.full(n_stores, rules.TYPICAL_FAN_SHARE),
+                               np.full(n_stores, rules.TYPICAL_HOSTILE_SHARE),
+                               np.zeros(n_stores))
+
+
+def customer_climate(cust: Population, enc: Encounters) -> CustomerClimate:
+    """The mix of customers each store's front line served this week."""
+    n_s = len(enc.visits)
+    segment = rules.customer_segments(enc.engagement)
+    visits = np.maximum(enc.visits, 1)
+    fans = np.bincount(cust.store, enc.visit & (segment == 0), n_s) / visits
+    hostile = np.bincount(cust.store, enc.visit & (segment == 3), n_s) / visits
+    return CustomerClimate(fans, hostile, enc.repeat / visits)
+
+
 def front_line_hours(emp: Population, params: Parameters, n_stores: int) -> np.ndarray:
     """Effective front-line hours per store (skilled staff work faster, strained ones slower)."""
     front = emp.active & emp.frontline
