@@ -110,14 +110,19 @@ def appraise(cust: Population, enc: Encounters, params: Parameters, lift: float,
 
 def spend_and_churn(cust: Population, enc: Encounters, params: Parameters, anxiety: float,
                     week: int, g: np.random.Generator) -> Purchases:
-    """Visitors spend and some customers leave; both follow the engagement they came with."""
+    """Served visitors spend and some customers leave: both follow the engagement they came
+    with, and a visitor nobody served may leave at once."""
     p, n_s = params, len(enc.visits)
     store = cust.store
     spend = rules.spend_per_visit(enc.engagement, cust.wallet, F32(p.basket),
-                                  F32(p.spend_engagement_slope), F32(anxiety)) * enc.visit
-    churn = cust.active & (g.random(cust.size, dtype=F32) < rules.churn_probability(
+                                  F32(p.spend_engagement_slope), F32(anxiety)) * enc.served
+    stay = 1 - rules.churn_probability(
         enc.engagement, F32(rules.weekly_hazard(p.annual_churn_rate)),
-        F32(p.churn_engagement_sensitivity), F32(anxiety), F32(p.crisis_churn_effect)))
+        F32(p.churn_engagement_sensitivity), F32(anxiety), F32(p.crisis_churn_effect))
+    # A customer nobody served may take their business elsewhere at once (no cap: a store
+    # without staff loses its customers as fast as they find the door shut).
+    stay *= 1 - F32(p.unserved_churn) * (enc.visit & ~enc.served)
+    churn = cust.active & (g.random(cust.size, dtype=F32) >= stay)
     cust.column("visits_total")[:] += enc.visit
     cust.column("spend_total")[:] += spend
     cust.column("active")[churn] = False

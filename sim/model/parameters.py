@@ -193,6 +193,12 @@ class Parameters:
     strain_adjustment: float = _p(
         0.15, "1/week", "Rate at which strain moves toward what the workload implies.",
         **SHARE, group="work pressure")
+    min_service_share: float = _p(
+        0.5, "share of standard", "Least time per contact staff give before contacts go "
+        "unserved (wait in vain, walk out).", low=0.05, high=1.0, group="work pressure")
+    unserved_churn: float = _p(
+        0.15, "share", "Chance that a visitor nobody served takes their business elsewhere "
+        "at once.", **SHARE, group="work pressure")
     standard_erosion_weeks: float = _p(
         6.0, "weeks", "Time for the service standard to drift down to the time actually "
         "given.", low=1.0, high=520.0, group="work pressure")
@@ -534,6 +540,10 @@ PROVENANCE: dict[str, Provenance] = {
     "max_overtime": assumed("Oliva & Sterman 2001: effort before corner cutting"),
     "strain_build": assumed("Oliva & Sterman 2001: fatigue under sustained pressure"),
     "strain_adjustment": assumed("fatigue builds and fades over weeks"),
+    "min_service_share": assumed("staff will cut a contact to about half its design time "
+                                 "before customers go unserved; service needs people"),
+    "unserved_churn": assumed("a customer turned away often tries elsewhere; no published "
+                              "rate for this setting"),
     "standard_erosion_weeks": assumed("Oliva & Sterman 2001: standards erode quickly"),
     "standard_recovery_weeks": fitted("target 8 (Oliva & Sterman 2001: standards recover "
                                       "slowly)"),

@@ -25,6 +25,9 @@ QUALITY_SKILL_WEIGHT = 0.30
 QUALITY_EMOTION_WEIGHT = 0.30
 QUALITY_TIME_WEIGHT = 0.40
 NO_STAFF_QUALITY = 0.10  # a store with nobody on the front line
+# Work pressure recorded where nobody is on the front line, and the cap of any pressure (a
+# store that would need fifty times its staff's hours serves almost no one either way).
+NO_STAFF_PRESSURE = 50.0
 # Supervisor quality at which the climate effect is nil and coaching has its stated size.
 AVERAGE_SUPERVISOR = 0.5
 
@@ -207,13 +210,24 @@ def work_pressure(contacts, standard_minutes, available_hours):
     """Hours the service standard requires over hours available."""
     required = contacts * standard_minutes / 60.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        pressure = np.where(available_hours > 0, required / available_hours, 5.0)
-    return np.minimum(pressure, 5.0)
+        pressure = np.where(available_hours > 0, required / available_hours, NO_STAFF_PRESSURE)
+    return np.minimum(pressure, NO_STAFF_PRESSURE)
 
 
-def delivered_minutes(standard_minutes, pressure, max_overtime):
-    """Time actually given per contact: staff first work harder, then cut corners."""
-    return standard_minutes * np.minimum(1.0, (1.0 + max_overtime) / np.maximum(pressure, 1e-9))
+def delivered_minutes(standard_minutes, pressure, max_overtime, min_service_share):
+    """Time actually given per served contact: staff first work harder, then cut corners, but
+    not below `min_service_share` of the standard (below that, contacts go unserved)."""
+    share = np.minimum(1.0, (1.0 + max_overtime) / np.maximum(pressure, 1e-9))
+    return standard_minutes * np.maximum(share, min_service_share)
+
+
+def served_share(pressure, max_overtime, min_service_share, available_hours):
+    """Share of contacts the front line can serve at all: everyone until the staff, working
+    harder and cutting corners down to `min_service_share` of the standard, run out of hours;
+    beyond that the rest wait in vain or walk out (none where nobody is on the front line)."""
+    floor = max(min_service_share, 1e-9)
+    share = np.clip((1.0 + max_overtime) / (np.maximum(pressure, 1e-9) * floor), 0.0, 1.0)
+    return np.where(available_hours > 0, share, 0.0)
 
 
 def busyness(pressure):

@@ -27,12 +27,14 @@ SERVICE_POLICY_SPECS = {
 @dataclass(frozen=True)
 class Encounters:
     """One week of service. Per customer (rows of the customer population): whether they
-    visited, the quality they met, whether a problem was resolved or left unresolved, and their
+    visited and whether anyone served them (a visitor nobody serves meets quality 0 and buys
+    nothing), the quality they met, whether a problem was resolved or left unresolved, and their
     emotional engagement when they came. Per store: visits, contacts (visits + last week's
     repeats), work pressure, repeat contacts for next week, front-line headcount, the sum of
     visitors' quality, and the service standard (min/contact) after this week's drift."""
 
     visit: np.ndarray
+    served: np.ndarray
     quality: np.ndarray
     resolved: np.ndarray
     unresolved: np.ndarray
@@ -105,7 +107,9 @@ def serve(emp: Population, cust: Population, params: Parameters, standard_minute
     visits = np.bincount(store, visit, n_s)
     contacts = visits + repeat_contacts
     pressure = rules.work_pressure(contacts, standard_minutes, available)
-    delivered = rules.delivered_minutes(standard_minutes, pressure, p.max_overtime)
+    delivered = rules.delivered_minutes(standard_minutes, pressure, p.max_overtime,
+                                        p.min_service_share)
+    can_serve = rules.served_share(pressure, p.max_overtime, p.min_service_share, available)
     adequacy = np.minimum(delivered / policy["minutes"], 1.0)
     standard = rules.drift_standard(standard_minutes, delivered, policy["minutes"], pressure,
                                     p.standard_erosion_weeks, p.standard_recovery_weeks)
@@ -126,18 +130,20 @@ def serve(emp: Population, cust: Population, params: Parameters, standard_minute
     quality = capability[pick]
     quality += F32(p.quality_noise) * g.standard_normal(cust.size, dtype=F32)
     np.clip(quality, 0.0, 1.0, out=quality)
+    served = visit & (g.random(cust.size, dtype=F32) < can_serve[store])
+    quality[visit & ~served] = 0.0  # waited in vain or walked out
 
     # Problems and their resolution (one uniform draw decides both).
     draw = g.random(cust.size, dtype=F32)
     p_problem = rules.problem_probability(quality, F32(p.problem_rate))
-    problem = visit & (draw < p_problem)
+    problem = served & (draw < p_problem)
     resolve_share = F32(policy["first_contact_resolution"]) * np.minimum(
         quality + rules.RESOLUTION_QUALITY_LIFT, 1.0)
     resolved = problem & (draw < p_problem * resolve_share)
     unresolved = problem & ~resolved
 
     return Encounters(
-        visit=visit, quality=quality, resolved=resolved, unresolved=unresolved,
+        visit=visit, served=served, quality=quality, resolved=resolved, unresolved=unresolved,
         engagement=engagement, visits=visits, contacts=contacts, pressure=pressure,
         repeat=np.bincount(store, unresolved, n_s),
         front_count=np.bincount(front_store, minlength=n_s),
