@@ -245,10 +245,10 @@ class Parameters:
         0.4, "log-sd", "Spread of customers' wallet sizes.", low=0.0, high=3.0,
         group="customers")
     gross_margin: float = _p(
-        0.66, "share of revenue", "Revenue left after cost of goods.", **SHARE,
+        0.67, "share of revenue", "Revenue left after cost of goods.", **SHARE,
         group="customers")
     fixed_cost_per_store: float = _p(
-        1000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0,
+        2000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0,
         group="customers")
     expectation: float = _p(
         0.738, "0-1 score", "Service quality customers expect; encounters are appraised against "
@@ -563,7 +563,10 @@ PROVENANCE: dict[str, Provenance] = {
         "NRA & Deloitte, Restaurant Industry Operations Report 2010: food and beverage cost "
         "about one third of sales (margin about 0.67), the cost structure of a service outlet "
         "whose labour is also about a third of sales, as here"),
-    "fixed_cost_per_store": assumed("rent and overheads of a store of average size"),
+    "fixed_cost_per_store": published(
+        "US Census Bureau Business Expenses Survey 2007, food-service establishments (as "
+        "reported by Dorfman 2013): lease and rental payments 8% of expenses, about $2,000 a "
+        "week of the default store's $25,000 of expenses"),
     "expectation": fitted("target 2 (19% fully engaged, 24% actively disengaged)"),
     "local_market_spread": fitted("target 5 (unit correlation of employee with customer "
                                   "engagement about 0.3)"),

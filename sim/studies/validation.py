@@ -77,6 +77,15 @@ KNOWN_MISSES: dict[str, str] = {
     "above the median sell about 1.6x what both-below stores sell per unit of catchment, not "
     "3.4x; Gallup's multiple is on a composite financial measure whose definition we cannot "
     "reproduce, and a profit ratio reached it only through the fixed costs netted off",
+    "quartile_profitability": "with gross margin and fixed costs from published figures "
+    "(0.67; rent about $2,000 a store-week) the bottom quartile's margin is thin, so the top "
+    "quartile's is about twice it (+90% to +120%), not +20%; the band is kept and no cost "
+    "is tuned to meet it",
+    "customer_only_erosion": "with erosion coming only from raised expectations (no decay "
+    "constant), a customer-only programme keeps about 65-70% of its peak gain after two "
+    "years, not under 25%; it does erode, and erodes more than with coaching "
+    "(both_persistence about 0.9), but the deep erosion seed 002 describes does not follow "
+    "from this mechanism at the assumed promise",
 }
 
 
