@@ -71,11 +71,12 @@ def figure(points: pd.DataFrame, box, limits: pd.DataFrame, path: Path) -> None:
     df = points.copy()
     df["hr_half_life_weeks"] = np.log(2) / -np.log1p(-df["hr_decay"])
     df["verdict"] = np.where(df["profit"] > 0, "coaching ahead", "HR at least as good")
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = plt.subplots(figsize=(8, 5.5))
     sns.scatterplot(data=df, x="hr_effect", y="hr_half_life_weeks", hue="verdict",
                     size="hr_spend_scale", sizes=(20, 160), ax=ax,
                     palette={"coaching ahead": "#3a6ea5", "HR at least as good": "#d1495b"})
     title = "Coaching vs HR programme at equal budget: 3-year profit"
+    note = f"{len(df)} worlds; HR at least as good in {(df['profit'] <= 0).mean():.0%}"
     if box is not None:
         lim = {r.factor: (r.low, r.high) for r in limits.itertuples()}
         x0, x1 = lim.get("hr_effect", ax.get_xlim())
@@ -85,11 +86,14 @@ def figure(points: pd.DataFrame, box, limits: pd.DataFrame, path: Path) -> None:
                                ec="#d1495b"))
         others = [f"{r.factor} {r.low:.3g}-{r.high:.3g}" for r in limits.itertuples()
                   if r.factor not in ("hr_effect", "hr_decay")]
-        title += (f"\nPRIM box (dashed): coverage {box.coverage:.0%}, density {box.density:.0%}"
-                  + (f"; also {', '.join(others)}" if others else ""))
+        note += (f"\nPRIM box (dashed): coverage {box.coverage:.0%}, density "
+                 f"{box.density:.0%}, mass {box.mass:.0%}")
+        note += "".join(f"\n  and {o}" for o in others)
     ax.set(xlabel="HR programme effect per round at saturation (engagement, 0-1)",
            ylabel="HR programme half-life (weeks)", title=title)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.text(0.99, 0.99, note, transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#999"})
+    ax.legend(fontsize=7.5, loc="upper left")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

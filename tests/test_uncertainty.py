@@ -139,3 +139,25 @@ def test_the_report_states_wins_across_worlds_only_under_evidence():
     assert "draws of the uncertain evidence" in with_worlds
     plain = "\n".join(report.plain_reading(summary, metrics, arms, "base", 52))
     assert "draws" not in plain
+
+
+def test_break_even_prim_recovers_a_planted_region():
+    """The break-even study's PRIM step finds the box where a synthetic verdict flips."""
+    import importlib.util
+    from pathlib import Path
+
+    pytest.importorskip("ema_workbench")
+    path = Path(__file__).resolve().parent.parent / "experiments" / "break_even.py"
+    spec = importlib.util.spec_from_file_location("break_even", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    g = np.random.default_rng(3)
+    points = pd.DataFrame(g.random((400, 3)), columns=["hr_effect", "hr_decay", "other"])
+    flip = (points["hr_effect"] > 0.7) & (points["hr_decay"] < 0.4)
+    points["profit"] = np.where(flip, -1.0, 1.0)
+    box, flips = module.find_box(points, ["hr_effect", "hr_decay", "other"])
+    assert flips.sum() == flip.sum()
+    assert box.coverage > 0.8 and box.density > 0.8
+    limits = module.box_limits(box, ["hr_effect", "hr_decay", "other"]).set_index("factor")
+    assert abs(limits.loc["hr_effect", "low"] - 0.7) < 0.06
+    assert abs(limits.loc["hr_decay", "high"] - 0.4) < 0.06
