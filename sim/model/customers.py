@@ -121,7 +121,8 @@ def spend_and_churn(cust: Population, enc: Encounters, params: Parameters, anxie
         F32(p.churn_engagement_sensitivity), F32(anxiety), F32(p.crisis_churn_effect))
     # A customer nobody served may take their business elsewhere at once (no cap: a store
     # without staff loses its customers as fast as they find the door shut).
-    stay *= 1 - F32(p.unserved_churn) * (enc.visit & ~enc.served)
+    if enc.served is not enc.visit:
+        stay *= 1 - F32(p.unserved_churn) * (enc.visit & ~enc.served)
     churn = cust.active & (g.random(cust.size, dtype=F32) >= stay)
     cust.column("visits_total")[:] += enc.visit
     cust.column("spend_total")[:] += spend

@@ -68,11 +68,11 @@ class CustomerClimate:
 def customer_climate(cust: Population, enc: Encounters) -> CustomerClimate:
     """The mix of customers each store's front line served this week."""
     n_s = len(enc.visits)
-    segment = rules.customer_segments(enc.engagement)
+    code = np.where(enc.visit, cust.store * 4 + rules.customer_segments(enc.engagement), 4 * n_s)
+    by_segment = np.bincount(code, minlength=4 * n_s + 1)[: 4 * n_s].reshape(n_s, 4)
     visits = np.maximum(enc.visits, 1)
-    fans = np.bincount(cust.store, enc.visit & (segment == 0), n_s) / visits
-    hostile = np.bincount(cust.store, enc.visit & (segment == 3), n_s) / visits
-    return CustomerClimate(fans, hostile, enc.repeat / visits)
+    return CustomerClimate(by_segment[:, 0] / visits, by_segment[:, 3] / visits,
+                           enc.repeat / visits)
 
 
 def front_line_hours(emp: Population, params: Parameters, n_stores: int) -> np.ndarray:
@@ -125,13 +125,19 @@ def serve(emp: Population, cust: Population, params: Parameters, standard_minute
     start = np.cumsum(staff) - staff
     start = np.where(staff > 0, start, len(capability) - 1)
     staff = np.maximum(staff, 1)
-    pick = start[store] + (g.random(cust.size, dtype=F32) * staff[store]).astype(np.intp)
+    slot = g.random(cust.size, dtype=F32) * staff[store]
+    pick = start[store] + slot.astype(np.intp)
     np.minimum(pick, (start + staff - 1)[store], out=pick)
     quality = capability[pick]
     quality += F32(p.quality_noise) * g.standard_normal(cust.size, dtype=F32)
     np.clip(quality, 0.0, 1.0, out=quality)
-    served = visit & (g.random(cust.size, dtype=F32) < can_serve[store])
-    quality[visit & ~served] = 0.0  # waited in vain or walked out
+    if (can_serve < 1.0).any():
+        # The fraction of the uniform that picked the employee is itself uniform and
+        # independent of the pick: no extra draw, so the streams stay aligned across arms.
+        served = visit & ((slot - np.floor(slot)) < can_serve[store])
+        quality[visit & ~served] = 0.0  # waited in vain or walked out
+    else:
+        served = visit
 
     # Problems and their resolution (one uniform draw decides both).
     draw = g.random(cust.size, dtype=F32)

@@ -552,7 +552,8 @@ def _worlds_block(metrics: pd.DataFrame, arms: Sequence[str], baseline: str,
         return ""
     best = others[0]
     lines = ["**Across plausible worlds** (each replication drew the uncertain effect sizes "
-             "and persistence from their published ranges, the same draw in every arm):", ""]
+             "and persistence from their declared distributions, docs/ODD.md; the same draw in "
+             "every arm):", ""]
     lines += [f"- {world_sentence(metrics, best, other)}" for other in others[1:]]
     return "\n".join(lines)
 
