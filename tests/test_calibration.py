@@ -69,7 +69,8 @@ def test_targets_1_to_5_hold_at_chain_size(n_stores, replications):
     assert unexplained(measured) == {}
     if n_stores == 50:
         # A declared miss that fits again must leave the list (the note would be false).
-        declared = {k for k in validation.KNOWN_MISSES if k in measured}
+        declared = {k for k in validation.KNOWN_MISSES if k in measured
+                    and k not in validation.SIZE_DEPENDENT_MISSES}
         assert declared <= set(out_of_band(measured)), "remove the fitting target from " \
             "validation.KNOWN_MISSES"
 
@@ -83,7 +84,7 @@ def test_target_7_customer_gains_erode_without_employees(n_stores, seeds):
 
 def test_validation_table_sets_each_target_beside_its_band():
     table = validation.validation_table(replications=2, erosion_replications=2, bootstrap=30,
-                                        n_stores=10)
+                                        n_stores=20)
     assert list(table["key"]) == [t.key for t in validation.TARGETS]
     assert table["simulated"].notna().all()
     inside = table.dropna(subset=["ci95_low"])

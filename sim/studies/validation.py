@@ -86,7 +86,12 @@ KNOWN_MISSES: dict[str, str] = {
     "years, not under 25%; it does erode, and erodes more than with coaching "
     "(both_persistence about 0.9), but the deep erosion seed 002 describes does not follow "
     "from this mechanism at the assumed promise",
+    "rational_vs_dissatisfied_churn": "at 200 stores only (6 chains: -0.28 against a band of "
+    "+-0.25; within it at 10 and 50 stores, -0.08 in the validation table): rationally "
+    "satisfied customers churn somewhat less than dissatisfied ones in the largest chains",
 }
+# Misses seen at some chain sizes only: the calibration test does not require them to miss.
+SIZE_DEPENDENT_MISSES = frozenset({"rational_vs_dissatisfied_churn"})
 
 
 # --- one run -----------------------------------------------------------------------------------
@@ -173,8 +178,10 @@ def measure_quadrants(runs: list[Run]) -> dict[str, float]:
         rows.append(pd.DataFrame({"above": high_e.astype(int) + high_c.astype(int),
                                   "performance": s["performance"]}))
     pooled = pd.concat(rows).groupby("above")["performance"].mean()
-    return {"quadrant_one_above": pooled[1] / pooled[0],
-            "quadrant_both_above": pooled[2] / pooled[0]}
+    # A quadrant may be empty in a small chain whose two medians split the same stores.
+    base = pooled.get(0, np.nan)
+    return {"quadrant_one_above": pooled.get(1, np.nan) / base,
+            "quadrant_both_above": pooled.get(2, np.nan) / base}
 
 
 def measure_segments(runs: list[Run]) -> dict[str, float]:
@@ -208,8 +215,12 @@ def measure_churn_by_satisfaction(runs: list[Run]) -> dict[str, float]:
     # A group may be empty in a small sample: its contrast is then undefined (NaN).
     emotional, rational, dissatisfied = (rate.get(g, np.nan) for g in
                                          ("emotional", "rational", "dissatisfied"))
-    return {"emotional_vs_rational_churn": float(emotional / rational - 1),
-            "rational_vs_dissatisfied_churn": float(rational / dissatisfied - 1)}
+    def contrast(a: float, b: float) -> float:
+        # Undefined (NaN) when the reference group is empty or never churned.
+        return float(a / b - 1) if b > 0 else float("nan")
+
+    return {"emotional_vs_rational_churn": contrast(emotional, rational),
+            "rational_vs_dissatisfied_churn": contrast(rational, dissatisfied)}
 
 
 def measure_manager_share(runs: list[Run]) -> dict[str, float]:
