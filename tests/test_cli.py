@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.model import MODEL_REPORTERS, STORE_COLUMNS
 from sim.model.parameters import PARAMETER_NAMES
+from sim.studies.labels import humanize
 from sim.studies.report import METRICS, RETURN
 from sim.studies.scenario import SHIPPED_DIR
 
@@ -85,8 +86,8 @@ def test_run_prints_the_comparison_table(finished_run):
     assert result.exit_code == 0, result.output
     text = result.stdout
     for arm in TINY["arms"]:
-        assert arm in text
-    diff_rows = [line for line in text.splitlines() if "│   vs baseline │" in line]
+        assert humanize(arm) in text  # arms are shown by their labels
+    diff_rows = [line for line in text.splitlines() if "│   vs baseline " in line]
     assert len(diff_rows) == 2
     for m in (*METRICS, RETURN):
         assert m.short in text
@@ -148,10 +149,10 @@ def test_report_reads_as_an_answer_with_embedded_figures(finished_run):
     _, out = finished_run
     md = (out / "report.md").read_text()
     assert TINY["question"] in md
-    assert "## What we found" in md and "95% CI" in md
+    assert "## In short" in md and "95% CI" in md
     for arm in TINY["arms"]:
-        assert f"**{arm}**" in md
-    assert "| Arm | Total revenue ($M) |" in md
+        assert f"**{humanize(arm)}**" in md
+    assert "| Policy | Total revenue ($M) |" in md
     html = (out / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == 4
     assert "<table>" in html

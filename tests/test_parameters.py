@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import inspect
+import pydoc
+import subprocess
+import sys
 
+import mesa
 import pytest
 
 from sim import LoyaltyModel, Parameters
-from sim.model.parameters import PARAMETER_NAMES, parameter_table
+from sim.model.parameters import PARAMETER_NAMES, parameter_fields, parameter_table
 
 
 @pytest.mark.parametrize(
@@ -196,3 +200,35 @@ def test_programme_effects_are_their_published_sizes_converted_by_the_stated_rul
     assert abs(p.hr_effect / hr - 1) < 0.02
     # Equal footing: no persistence advantage that no source gives.
     assert p.coaching_decay == p.hr_decay
+
+
+def test_help_shows_the_models_own_docstrings_and_every_choice():
+    for name in ("__init__", "step", "run", "customer", "employee"):
+        own = inspect.getdoc(getattr(LoyaltyModel, name))
+        inherited = inspect.getdoc(getattr(mesa.Model, name, None)) if hasattr(
+            mesa.Model, name) else None
+        assert own and own != inherited, name
+    text = pydoc.render_doc(LoyaltyModel, renderer=pydoc.plaintext)
+    assert "Fill in here" not in text and "A single step" not in text
+    for f in parameter_fields():
+        if f.metadata["choices"]:
+            listed = ", ".join(repr(c) for c in f.metadata["choices"])
+            assert f"{f.name}:" in text and f"one of {listed}" in text, f.name
+
+
+def test_importing_the_model_loads_no_study_or_interface_package():
+    # sim.model needs numpy, pandas and mesa only: whatever else it loads must be what those
+    # three load themselves (mesa brings scipy, networkx, pyarrow, tqdm).
+    code = ("import sys, importlib; base = set(sys.modules); "
+            "[importlib.import_module(m) for m in sys.argv[1:]]; "
+            "print(' '.join(sorted({m.split('.')[0] for m in set(sys.modules) - base})))")
+
+    def loaded(*modules):
+        out = subprocess.run([sys.executable, "-c", code, *modules], capture_output=True,
+                             text=True, check=True)
+        return set(out.stdout.split())
+
+    extra = loaded("sim.model") - loaded("numpy", "pandas", "mesa") - {"sim"}
+    assert not extra, f"import sim.model also loads {sorted(extra)}"
+    for package in ("pydantic", "yaml", "rich", "typer", "solara", "matplotlib"):
+        assert package not in loaded("sim.model")

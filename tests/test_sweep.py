@@ -211,7 +211,7 @@ def test_cli_prints_sobol_indices_of_a_contrast(tmp_path):
     result = invoke("sweep", _spec_file(tmp_path, data), "--workers", "1", "--out",
                     tmp_path / "s", "--no-progress")
     assert result.exit_code == 0, result.output
-    assert "Sobol indices of policy_cost (coaching_minus_hr)" in result.stdout
+    assert "Sobol indices of Policy spend (Coaching minus HR)" in result.stdout
     indices = pd.read_csv(tmp_path / "s" / "indices.csv")
     assert set(indices["factor"]) == {"coaching_hours", "hr_budget"}
 

@@ -117,28 +117,19 @@ def test_world_sentence_counts_paired_wins_and_gives_the_spread():
     assert "median profit lead +$500.0k" in text
 
 
-def test_the_report_states_wins_across_worlds_only_under_evidence():
+def test_the_report_states_wins_across_worlds():
     from sim.studies import report
 
     g = np.random.default_rng(0)
-    rows = []
-    for arm, lead in (("base", 0.0), ("coaching", 2e5), ("hr", 1e5)):
-        for r in range(6):
-            rows.append({"arm": arm, "replication": r, "seed": r, "weeks": 52,
-                         "revenue": 1e7 + lead, "profit": 1e6 + lead + 1e5 * g.normal(),
-                         "customer_churn_pct": 20.0, "employee_turnover_pct": 40.0,
-                         "employee_engagement": 0.6, "customer_engagement": 0.5,
-                         "policy_cost": 1e4 * (arm != "base"), "total_costs": 9e6})
+    rows = [{"arm": arm, "replication": r, "profit": 1e6 + lead + 1e5 * g.normal()}
+            for arm, lead in (("base", 0.0), ("coaching", 2e5), ("hr", 1e5)) for r in range(6)]
     metrics = pd.DataFrame(rows)
-    arms = ["base", "coaching", "hr"]
-    summary = report.summarise(metrics, arms, "base")
-    with_worlds = "\n".join(report.plain_reading(summary, metrics, arms, "base", 52,
-                                                 evidence=True))
-    assert "Across plausible worlds" in with_worlds
-    assert "coaching beats hr on profit in" in with_worlds
-    assert "draws of the uncertain evidence" in with_worlds
-    plain = "\n".join(report.plain_reading(summary, metrics, arms, "base", 52))
-    assert "draws" not in plain
+    scenario = Scenario.model_validate({**SCENARIO, "arms": {"base": {}, "coaching": {},
+                                                             "hr": {}}})
+    text = report._worlds_block(scenario, metrics, ["base", "coaching", "hr"])
+    assert "Across plausible worlds" in text
+    assert "draws of the uncertain evidence" in text
+    assert f"{scenario.arm_label('coaching')} beats {scenario.arm_label('hr')} on profit" in text
 
 
 def test_break_even_prim_recovers_a_planted_region():

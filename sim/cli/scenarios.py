@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import platform
 import shutil
@@ -27,10 +26,11 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from sim.cli import tables
 from sim.studies import specfile
 from sim.studies.provenance import git_state, package_versions
 from sim.studies.runner import CTRL_C, RunInterrupted, default_workers, run_jobs
-from sim.studies.scenario import SHIPPED_DIR, Overrides, Scenario, given, json_schema, load_scenario
+from sim.studies.scenario import SHIPPED_DIR, Overrides, Scenario, json_schema, load_scenario
 
 # Typer ships its own copy of click; its UsageError is the base of BadParameter.
 _UsageError = typer.BadParameter.__mro__[1]
@@ -148,34 +148,17 @@ def run_scenario(scenario: Scenario, source: Path, out: Path, *, workers: int,
 
         from sim.studies import report
 
-        metrics = report.replication_metrics(timeseries)
-        finished_arms = [a for a in arms if a in set(metrics["arm"])]
-        baseline = scenario.baseline_arm
-        metrics.to_csv(tmp / "replications.csv", index=False)
-        summary = report.summarise(metrics, finished_arms, baseline)
-        summary.to_csv(tmp / "summary.csv", index=False)
         warning = ""
         if status != "complete":
             warning = (f"this run is incomplete ({reason}): {len(results)} of {len(jobs)} "
                        "runs finished. Comparisons pair only the replications finished in "
                        "both arms.")
-        if baseline in finished_arms and len(finished_arms) >= 2:
-            figures = report.write_figures(tmp, timeseries, stores, summary, finished_arms,
-                                           baseline, _timeline(scenario))
-            reading = report.plain_reading(summary, metrics, finished_arms, baseline,
-                                           scenario.horizon_weeks,
-                                           evidence=scenario.uncertainty == "evidence")
-        else:
-            figures, reading = [], []
-            warning += " Too few arms finished to compare: no figures."
         wall = time.perf_counter() - clock
-        report.write_report(
-            tmp, title=f"Scenario '{scenario.name}'", question=scenario.question,
-            description=scenario.description + "\n\n" + _arms_text(scenario),
+        written = report.write_scenario_report(
+            tmp, scenario, timeseries, stores, warning=warning,
             settings=_settings(scenario, source, workers, executor, len(results), len(jobs),
-                               status, wall),
-            table=report.table_rows(summary, finished_arms, baseline), reading=reading,
-            figures=figures, warning=warning)
+                               status, wall))
+        summary, finished_arms, baseline = written.summary, written.arms, scenario.baseline_arm
         wall = time.perf_counter() - clock
         manifest = _manifest(scenario, source, workers, executor, results, len(jobs), status,
                              reason, started, wall, command)
@@ -214,51 +197,6 @@ def _write_scenario(path: Path, scenario: Scenario, source: Path) -> None:
     body = yaml.safe_dump(scenario.as_file_data(), sort_keys=False, allow_unicode=True,
                           width=100)
     path.write_text(header + body, encoding="utf-8")
-
-
-def _timeline(scenario: Scenario) -> Any:
-    from sim.studies.report import Timeline
-
-    policy, crises = set(), set()
-    for event in scenario.events:
-        if event.crisis is not None:
-            crises.add((event.week, event.week + event.crisis.duration))
-    for arm in scenario.arms.values():
-        for event in arm.events:
-            if event.crisis is not None:
-                crises.add((event.week, event.week + event.crisis.duration))
-            else:
-                policy.add(event.week)
-    return Timeline(tuple(sorted(policy)), tuple(sorted(crises)))
-
-
-def _arms_text(scenario: Scenario) -> str:
-    lines = ["**Arms compared.**", ""]
-    for name, arm in scenario.arms.items():
-        changes = []
-        params = given(arm.parameters)
-        if params:
-            changes.append("from week 0: " + ", ".join(f"{k} = {v}" for k, v in params.items()))
-        for event in arm.events:
-            changes.append(_event_text(event.as_dict()))
-        what = "; ".join(changes) if changes else "no change"
-        tag = " (baseline)" if name == scenario.baseline_arm else ""
-        desc = f"{arm.description.strip()} " if arm.description.strip() else ""
-        lines.append(f"- **{name}**{tag}: {desc}[{what}]")
-    shared = [_event_text(e.as_dict()) for e in scenario.events]
-    if shared:
-        lines += ["", "Every arm: " + "; ".join(shared) + "."]
-    return "\n".join(lines)
-
-
-def _event_text(event: dict) -> str:
-    week = event["week"]
-    if "set" in event:
-        return f"from week {week}: " + ", ".join(f"{k} = {v}" for k, v in event["set"].items())
-    if "crisis" in event:
-        c = event["crisis"]
-        return f"crisis from week {week} for {c['duration']} weeks, severity {c['severity']}"
-    return f"layoff of {event['layoff']['share']:.0%} of staff at week {week}"
 
 
 def _chain_text(scenario: Scenario) -> str:
@@ -331,47 +269,6 @@ def _manifest(scenario: Scenario, source: Path, workers: int, executor: Any, res
     }
 
 
-def _print_table(outcome: RunOutcome, scenario: Scenario) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from sim.studies import report
-
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    header, rows = report.table_rows(outcome.summary, outcome.arms, outcome.baseline,
-                                     short=True)
-    table = Table(title=escape(f"{scenario.name}: {scenario.question}"), title_justify="left",
-                  caption="mean ± 95% CI half-width over replications; 'vs baseline': paired "
-                          "difference (same seeds) ± 95% CI; green/red: the interval excludes "
-                          "zero", caption_justify="left")
-    for i, h in enumerate(header):
-        table.add_column(h, justify="left" if i == 0 else "right", overflow="fold")
-    summary = outcome.summary.set_index(["arm", "metric"])
-    arm_of_row = []
-    for arm in outcome.arms:
-        arm_of_row.append((arm, False))
-        if arm != outcome.baseline:
-            arm_of_row.append((arm, True))
-    for (arm, is_diff), cells in zip(arm_of_row, rows, strict=True):
-        if not is_diff:
-            table.add_row(*map(escape, cells))
-            continue
-        styled = [f"[dim]{escape(cells[0])}[/dim]"]
-        for m, cell in zip((*report.METRICS, report.RETURN), cells[1:], strict=True):
-            r = summary.loc[(arm, m.name)]
-            style = "dim"
-            if m.higher_is_better is not None and math.isfinite(r["diff_ci_low"]) and (
-                    r["diff_ci_low"] > 0 or r["diff_ci_high"] < 0):
-                up = r["diff_ci_low"] > 0
-                style = "green" if up == m.higher_is_better else "red"
-            styled.append(f"[{style}]{cell}[/{style}]" if cell else "")
-        table.add_row(*styled)
-    console.print(table)
-    console.print(escape(f"Results: {outcome.folder} (report: "
-                         f"{outcome.folder / 'report.html'})"), soft_wrap=True)
-
-
 def run(
     file: Annotated[Path, typer.Argument(help="Scenario file (YAML), e.g. "
                                          "scenarios/coaching_vs_hr.yaml.", show_default=False)],
@@ -418,7 +315,7 @@ def run(
     except OSError as err:
         raise _fail(f"{out_dir}: cannot write the results ({err.strerror or err}); nothing "
                     "written", EXIT_FAILED) from None
-    _print_table(outcome, scenario)
+    tables.print_comparison(outcome, scenario)
     if outcome.status != "complete":
         code = EXIT_INTERRUPTED if outcome.interrupted_by_user else EXIT_FAILED
         raise _fail(f"{file}: incomplete: {outcome.reason}; kept {outcome.finished} of "

@@ -9,18 +9,15 @@ them beside the runs (summary.csv, indices.csv).
 
 from __future__ import annotations
 
-import math
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from sim.cli import tables as cli_tables
 from sim.cli.scenarios import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, OneLineErrors
 from sim.studies import specfile
-
-MAX_ROWS_SHOWN = 30
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -96,12 +93,10 @@ def _count(n: int, what: str) -> str:
 
 
 def _report(runs: Any, folder: Path, before: int) -> None:
-    from rich.console import Console
-
     from sim.studies import sensitivity
 
     info = sensitivity.sweep_info(runs)
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = cli_tables.console()
     ran = len(runs) - before
     rate = info.manifest["sessions"][-1].get("runs_per_second") if ran else None
     console.print(f"{len(runs):,} runs in {folder} ({ran:,} run now"
@@ -122,14 +117,14 @@ def _report(runs: Any, folder: Path, before: int) -> None:
                     console.print(f"[yellow]{target} {outcome}: {err}[/yellow]")
                     continue
                 tables.append(indices.assign(arm=target, outcome=outcome))
-                console.print(_indices_table(indices, target, outcome))
+                console.print(cli_tables.indices_table(indices, target, outcome))
         if tables:
             import pandas as pd
 
             _write_csv(pd.concat(tables, ignore_index=True), folder / "indices.csv")
         console.print(f"Indices: {folder / 'indices.csv'}; means: {folder / 'summary.csv'}")
         return
-    console.print(_means_table(summary, info))
+    console.print(*cli_tables.means_tables(summary, info, console.width))
     console.print(f"Means per design point: {folder / 'summary.csv'}; every run: "
                   f"sim.load_sweep('{folder}')")
 
@@ -138,75 +133,6 @@ def _write_csv(frame: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     frame.to_csv(tmp, index=False)
     os.replace(tmp, path)
-
-
-def _pm(mean: float, half: float, scale: float = 1.0) -> str:
-    if not math.isfinite(mean):
-        return "-"
-    text = f"{mean / scale:.3g}"
-    return text + (f" ± {half / scale:.2g}" if math.isfinite(half) else "")
-
-
-def _indices_table(indices: Any, target: str, outcome: str) -> Any:
-    from rich.table import Table
-
-    sobol = "S1" in indices.columns
-    table = Table(title=f"{'Sobol' if sobol else 'Morris'} indices of {outcome} ({target}) "
-                  f"over {indices.attrs['points']:,} design points", title_justify="left",
-                  caption="± 95% bootstrap CI half-width", caption_justify="left")
-    table.add_column("factor")
-    if sobol:
-        table.add_column("first order S1", justify="right")
-        table.add_column("total ST", justify="right")
-        for _, r in indices.sort_values("ST", ascending=False).iterrows():
-            table.add_row(r["factor"], _pm(r["S1"], r["S1_ci95"]), _pm(r["ST"], r["ST_ci95"]))
-    else:
-        from sim.studies.sensitivity import outcome_label, outcome_scale
-
-        scale = outcome_scale(outcome)
-        table.add_column(f"mu* per factor range, {outcome_label(outcome)}", justify="right")
-        table.add_column("sigma", justify="right")
-        for _, r in indices.sort_values("mu_star", ascending=False).iterrows():
-            table.add_row(r["factor"], _pm(r["mu_star"], r["mu_star_ci95"], scale),
-                          _pm(r["sigma"], math.nan, scale))
-    return table
-
-
-def _means_table(summary: Any, info: Any) -> Any:
-    from rich.table import Table
-
-    from sim.studies.sensitivity import outcome_label, outcome_scale
-    from sim.studies.sweep_spec import SINGLE_ARM
-
-    factors = info.manifest["design"]["factors"]
-    outcomes = info.manifest["columns"]
-    table = Table(title=f"{info.manifest['name']}: {info.manifest['question']}",
-                  title_justify="left", caption="mean ± 95% CI half-width over replications",
-                  caption_justify="left")
-    show_arm = info.manifest["arms"] != [SINGLE_ARM]
-    for f in factors:
-        table.add_column(f, justify="right")
-    if show_arm:
-        table.add_column("arm")
-    for o in outcomes:
-        table.add_column(outcome_label(o), justify="right")
-    shown = 0
-    for (point, arm), group in summary.groupby(["point", "arm"], sort=False):
-        if shown == MAX_ROWS_SHOWN:
-            table.add_row(*["..."] * (len(factors) + show_arm + len(outcomes)))
-            break
-        values = info.manifest["design"]["points"][point]
-        cells = [f"{values[f]:.4g}" if isinstance(values[f], float) else str(values[f])
-                 for f in factors]
-        if show_arm:
-            cells.append(arm)
-        by = group.set_index("outcome")
-        for o in outcomes:
-            half = (by.at[o, "ci_high"] - by.at[o, "ci_low"]) / 2
-            cells.append(_pm(by.at[o, "mean"], half, outcome_scale(o)))
-        table.add_row(*cells)
-        shown += 1
-    return table
 
 
 def register(app: typer.Typer) -> None:

@@ -18,11 +18,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import customers, rules, service, setup, staffing
-from sim.model.accounts import COST_ITEMS, STORE_COLUMNS, StaffFlows, account
+from sim.model import customers, development, rules, service, setup, staffing
+from sim.model.accounts import COST_ITEMS, STORE_COLUMNS, Accounts, StaffFlows, account
 from sim.model.agents import Store, Supervisor
 from sim.model.climate import Climate
-from sim.model.development import develop
 from sim.model.events import Crisis, Event, Layoff, PolicyChange, parse_event
 from sim.model.parameters import (
     PARAMETER_NAMES,
@@ -140,9 +139,9 @@ class LoyaltyModel(mesa.Model):
         start_customers = self._census.customers  # last week's census: this week's base
         self._census = customers.take_census(self.customers, n)
 
-        grown = develop(self.employees, p, self.supervisor_quality, served.pressure,
-                        self.climate.staff_stress(p), severity, week, self._rng_staff,
-                        met)
+        grown = development.develop(self.employees, p, self.supervisor_quality,
+                                    served.pressure, self.climate.staff_stress(p), severity,
+                                    week, self._rng_staff, met)
 
         books = account(p, self.employees, StaffFlows(hiring.hires, grown.quits, laid_off,
                                                       grown.hr_spend),
@@ -152,7 +151,7 @@ class LoyaltyModel(mesa.Model):
         self._record(books)
         self.datacollector.collect(self)
 
-    def _record(self, books: Any) -> None:
+    def _record(self, books: Accounts) -> None:
         """Keep the week's store row and set the chain's reporters and running totals."""
         self.store_state = books.stores
         self._store_history.append(np.column_stack([books.stores[k] for k in STORE_COLUMNS]))

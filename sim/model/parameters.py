@@ -713,10 +713,17 @@ def markdown_table() -> str:
 
 
 def write_odd_table(path: str = "docs/ODD.md") -> None:
-    """Rewrite the parameter table between its markers in the ODD document."""
+    """Rewrite the ODD document's generated tables (parameters, reporters) between their
+    markers."""
+    from sim.model import reporters
+
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    head, rest = text.split(ODD_TABLE_START, 1)
-    _, tail = rest.split(ODD_TABLE_END, 1)
+    for start, end, table in ((ODD_TABLE_START, ODD_TABLE_END, markdown_table()),
+                              (reporters.ODD_TABLE_START, reporters.ODD_TABLE_END,
+                               reporters.markdown_table())):
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{table}\n{end}{tail}"
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(f"{head}{ODD_TABLE_START}\n{markdown_table()}\n{ODD_TABLE_END}{tail}")
+        fh.write(text)

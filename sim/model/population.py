@@ -42,6 +42,9 @@ class Population:
 
     def add(self, count: int, **values) -> slice:
         """Append `count` new active agents; returns the slice of their rows."""
+        unknown = set(values) - set(self.dtypes)
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)}")
         count = int(count)
         end = self.size + count
         if end > len(self._data["id"]):
@@ -55,9 +58,6 @@ class Population:
         self._data["active"][rows] = True
         for k, v in values.items():
             self._data[k][rows] = v
-        unknown = set(values) - set(self.dtypes)
-        if unknown:
-            raise KeyError(f"unknown columns {sorted(unknown)}")
         self.size = end
         self.next_id += count
         return rows

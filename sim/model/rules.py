@@ -25,11 +25,30 @@ QUALITY_SKILL_WEIGHT = 0.30
 QUALITY_EMOTION_WEIGHT = 0.30
 QUALITY_TIME_WEIGHT = 0.40
 NO_STAFF_QUALITY = 0.10  # a store with nobody on the front line
-# Work pressure recorded where nobody is on the front line, and the cap of any pressure (a
-# store that would need fifty times its staff's hours serves almost no one either way).
-NO_STAFF_PRESSURE = 50.0
 # Supervisor quality at which the climate effect is nil and coaching has its stated size.
 AVERAGE_SUPERVISOR = 0.5
+
+# Shapes of the rules below (assumed; docs/ODD.md section 7 states each formula).
+MIDDLING_ENGAGEMENT = 0.5  # engagement at which hazards, visits and spend take their base value
+TENURE_DRIFT_WEEKS = 156.0  # the drivers' drift with tenure is complete after three years
+STRAIN_THRESHOLD = 0.9  # work pressure above which strain builds
+NEWCOMER_WEEKS = 13  # a new hire's first quarter ...
+NEWCOMER_QUIT_FACTOR = 1.5  # ... in which they quit half as often again
+LEARNING_AT_ZERO_ENGAGEMENT = 0.5  # on-the-job learning rises from this at engagement 0
+STRAIN_EMOTION_LOSS = 0.3  # displayed emotion lost per unit of strain
+UNSKILLED_PACE, SKILL_PACE = 0.7, 0.3  # pace of work: 0.7 for a novice, 1.0 fully skilled
+STRAIN_PACE_LOSS = 0.3  # share of pace lost per unit of strain
+# Work pressure is capped (and is this when nobody is on the front line): a store that would
+# need fifty times its staff's hours serves almost no one either way (served_share).
+MAX_PRESSURE = 50.0
+BUSY_FROM, BUSY_SPAN = 0.75, 0.5  # busyness rises from pressure 0.75 to full at 1.25
+MAX_VISIT_PROBABILITY = 0.95
+ANXIETY_SPEND_LOSS = 0.2  # share of spend an anxious (A = 1) customer holds back
+# Problems: problem_rate at quality 0.65, 4x problem_rate more per unit of quality below it,
+# the factor kept between 0.1 and 5.
+PROBLEM_REFERENCE_QUALITY = 0.65
+PROBLEM_QUALITY_SLOPE = 4.0
+PROBLEM_FACTOR_RANGE = (0.1, 5.0)
 
 # Fixed coefficients of the weekly rules. None is fitted: each is the assumed shape of a
 # mechanism of docs/ODD.md section 7, with the reason beside it. They are named here, once, so
@@ -102,7 +121,7 @@ def employee_engagement(drivers_mean, policy_gains, strain, strain_penalty):
 def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_weeks,
                  tenure_drift, frontline, frontline_penalty, recognition):
     """Level the drivers settle at: set by the supervisor, eroded by tenure and front-line work."""
-    tenure_years3 = np.minimum(tenure_weeks / 156.0, 1.0)
+    tenure_years3 = np.minimum(tenure_weeks / TENURE_DRIFT_WEEKS, 1.0)
     return (baseline + trait + climate_effect * (supervisor_quality - AVERAGE_SUPERVISOR)
             - tenure_drift * tenure_years3 * (1.0 - supervisor_quality)
             - frontline_penalty * frontline * (1.0 - recognition))
@@ -176,32 +195,34 @@ def hostility_strain(hostile_share, complaint_share, strength):
 
 def strain_level(pressure, strain_build, crisis_stress):
     """Strain implied by the workload (above 90% of capacity) and by a crisis."""
-    return np.clip(strain_build * np.maximum(pressure - 0.9, 0.0) + crisis_stress, 0.0, 1.0)
+    return np.clip(strain_build * np.maximum(pressure - STRAIN_THRESHOLD, 0.0) + crisis_stress,
+                   0.0, 1.0)
 
 
 def quit_probability(engagement, strain, tenure_weeks, base_weekly, engagement_sensitivity,
                      strain_sensitivity):
     """Weekly quit probability: falls steeply with engagement, rises with strain; new hires
     (first quarter) quit half as often again."""
-    newcomer = np.where(tenure_weeks < 13, 1.5, 1.0)
-    hazard = (base_weekly * np.exp(-engagement_sensitivity * (engagement - 0.5))
+    newcomer = np.where(tenure_weeks < NEWCOMER_WEEKS, NEWCOMER_QUIT_FACTOR, 1.0)
+    hazard = (base_weekly * np.exp(-engagement_sensitivity * (engagement - MIDDLING_ENGAGEMENT))
               * (1.0 + strain_sensitivity * strain) * newcomer)
     return np.minimum(hazard, 1.0)
 
 
 def skill_gain(skill, engagement, learning):
     """On-the-job learning, faster for engaged employees."""
-    return learning * (0.5 + engagement) * (1.0 - skill)
+    return learning * (LEARNING_AT_ZERO_ENGAGEMENT + engagement) * (1.0 - skill)
 
 
 def displayed_emotion(engagement, strain, busyness, busyness_effect):
     """Positive emotion shown to customers: falls when the store is busy (Rafaeli & Sutton)."""
-    return np.clip(engagement - busyness_effect * busyness - 0.3 * strain, 0.0, 1.0)
+    return np.clip(engagement - busyness_effect * busyness - STRAIN_EMOTION_LOSS * strain,
+                   0.0, 1.0)
 
 
 def effective_hours(hours, skill, strain):
     """Productive front-line hours: skilled staff work faster, fatigued staff slower."""
-    return hours * (0.7 + 0.3 * skill) * (1.0 - 0.3 * strain)
+    return hours * (UNSKILLED_PACE + SKILL_PACE * skill) * (1.0 - STRAIN_PACE_LOSS * strain)
 
 
 # --- stores: work pressure (Oliva & Sterman 2001) ----------------------------------------------
@@ -210,8 +231,8 @@ def work_pressure(contacts, standard_minutes, available_hours):
     """Hours the service standard requires over hours available."""
     required = contacts * standard_minutes / 60.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        pressure = np.where(available_hours > 0, required / available_hours, NO_STAFF_PRESSURE)
-    return np.minimum(pressure, NO_STAFF_PRESSURE)
+        pressure = np.where(available_hours > 0, required / available_hours, MAX_PRESSURE)
+    return np.minimum(pressure, MAX_PRESSURE)
 
 
 def delivered_minutes(standard_minutes, pressure, max_overtime, min_service_share):
@@ -232,7 +253,7 @@ def served_share(pressure, max_overtime, min_service_share, available_hours):
 
 def busyness(pressure):
     """How busy the store feels, from 0 (calm) to 1 (overrun)."""
-    return np.clip((pressure - 0.75) / 0.5, 0.0, 1.0)
+    return np.clip((pressure - BUSY_FROM) / BUSY_SPAN, 0.0, 1.0)
 
 
 def drift_standard(standard, delivered, policy_minutes, pressure, erosion_weeks,
@@ -261,17 +282,20 @@ def customer_engagement(confidence, integrity, pride, passion):
 
 def visit_probability(engagement, visits_per_week, slope, demand):
     """Weekly chance of a visit; follows emotional engagement, not rational satisfaction."""
-    return np.clip(visits_per_week * demand * (1.0 + slope * (engagement - 0.5)), 0.0, 0.95)
+    return np.clip(visits_per_week * demand * (1.0 + slope * (engagement - MIDDLING_ENGAGEMENT)),
+                   0.0, MAX_VISIT_PROBABILITY)
 
 
 def spend_per_visit(engagement, wallet, basket, slope, anxiety):
     """Spend of one visit: share of wallet rises with emotional engagement."""
-    return basket * wallet * (1.0 + slope * (engagement - 0.5)) * (1.0 - 0.2 * anxiety)
+    return (basket * wallet * (1.0 + slope * (engagement - MIDDLING_ENGAGEMENT))
+            * (1.0 - ANXIETY_SPEND_LOSS * anxiety))
 
 
 def problem_probability(quality, problem_rate):
     """Chance that a contact has a problem (mistake, unmet need); falls with quality."""
-    return problem_rate * np.clip(1.0 + 4.0 * (0.65 - quality), 0.1, 5.0)
+    return problem_rate * np.clip(
+        1.0 + PROBLEM_QUALITY_SLOPE * (PROBLEM_REFERENCE_QUALITY - quality), *PROBLEM_FACTOR_RANGE)
 
 
 def attachment_step(dimension, good, bad, gain, loss):
@@ -282,7 +306,7 @@ def attachment_step(dimension, good, bad, gain, loss):
 
 def churn_probability(engagement, base_weekly, sensitivity, anxiety, anxiety_effect):
     """Weekly churn chance: falls with emotional engagement, rises with crisis anxiety."""
-    return np.minimum(base_weekly * np.exp(-sensitivity * (engagement - 0.5))
+    return np.minimum(base_weekly * np.exp(-sensitivity * (engagement - MIDDLING_ENGAGEMENT))
                       * (1.0 + anxiety_effect * anxiety), 1.0)
 
 

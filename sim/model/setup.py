@@ -41,6 +41,7 @@ SUPERVISOR_QUALITY_RANGE = (0.02, 0.98)
 MAX_INITIAL_TENURE = 520  # weeks: nobody starts with more than ten years
 INITIAL_DRIVER_SD = 0.05  # drivers' spread around their expected level at set-up
 INITIAL_ATTACHMENT_SD = 0.04  # customers' spread around their expected attachment
+INITIAL_ATTACHMENT_RANGE = (0.01, 0.99)  # nobody starts at the very ends of a dimension
 INITIAL_RATIONAL_SD = 0.1  # customers' rational satisfaction around their store's quality
 # A floor of one departure per ten years keeps customers' ages finite when churn is switched off.
 MIN_CUSTOMER_HAZARD = 1.0 / 520
@@ -120,7 +121,7 @@ def _draw_staff(params: Parameters, chain: Chain, g: np.random.Generator) -> Pop
     pool_store = np.repeat(np.arange(n), CANDIDATES_PER_AGENT * chain.planned_staff)
     settled_level = (p.driver_baseline + pool + p.supervisor_climate_effect
                      * (chain.supervisor_quality[pool_store] - rules.AVERAGE_SUPERVISOR))
-    hazard = rules.quit_probability(
+    hazard = rules.quit_probability(  # of an unstrained employee past the newcomer weeks
         settled_level, 0.0, 52, max(rules.weekly_hazard(p.annual_quit_rate), 1e-4),
         p.quit_engagement_sensitivity, p.quit_strain_sensitivity)
     trait = pool[weighted_pick_per_store(pool_store, 1.0 / hazard, chain.planned_staff, g)]
@@ -236,7 +237,7 @@ def set_up_customers(params: Parameters, chain: Chain, emp: Population,
         others.append((level, rate))
         now = level + (rules.NEWCOMER_ATTACHMENT[name] - level) * np.exp(-rate * age)
         cust.column(name)[rows] = np.clip(now + g.normal(0, INITIAL_ATTACHMENT_SD, total),
-                                          0.01, 0.99)
+                                          *INITIAL_ATTACHMENT_RANGE)
     # Passion follows the other three, which are themselves still on their way.
     target = sum(level for level, _ in others) / 3
     lead = sum(rate for _, rate in others) / 3
@@ -246,7 +247,7 @@ def set_up_customers(params: Parameters, chain: Chain, emp: Population,
     passion = (target + (rules.NEWCOMER_ATTACHMENT["passion"] - target) * np.exp(-follow * age)
                + start_gap * lag * (np.exp(-lead * age) - np.exp(-follow * age)))
     cust.column("passion")[rows] = np.clip(
-        passion + g.normal(0, INITIAL_ATTACHMENT_SD, total), 0.01, 0.99)
+        passion + g.normal(0, INITIAL_ATTACHMENT_SD, total), *INITIAL_ATTACHMENT_RANGE)
     cust.column("rational")[rows] = np.clip(
         mean_quality[store] + g.normal(0, INITIAL_RATIONAL_SD, total), 0, 1)
     return cust

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import MODEL_REPORTERS
+from sim.model.reporters import REPORTER_BY_NAME
 from sim.studies.runner import Job
 
 if TYPE_CHECKING:
@@ -115,6 +116,13 @@ def _window_mean(column: str, weeks: int, last: bool = True) -> Callable:
     return measure
 
 
+def _window_outcome(column: str, weeks: int, doc: str, last: bool = True) -> Outcome:
+    """The mean of a weekly reporter over the last `weeks` (or the whole run), in its unit."""
+    name = f"{column}_{'end' if last else 'mean'}"
+    return Outcome(name, {name: REPORTER_BY_NAME[column].unit}, doc,
+                   _window_mean(column, weeks, last))
+
+
 def _revenue_growth(rec: RunRecord) -> dict[str, float]:
     revenue = rec.frame["revenue"].to_numpy()
     return {"revenue_growth": float(revenue[-YEAR:].sum() / revenue[:YEAR].sum() - 1.0)}
@@ -168,17 +176,14 @@ _OUTCOME_LIST = (
             "the last week", _metric("customer_engagement")),
     Outcome("policy_cost", {"policy_cost": "$"}, "spend on coaching, HR and customer "
             "programmes, recognition and layoffs", _metric("policy_cost")),
-    Outcome("employee_engagement_mean", {"employee_engagement_mean": "0-1"}, "employee "
-            "engagement averaged over the horizon",
-            _window_mean("employee_engagement", 0, last=False)),
-    Outcome("customer_engagement_mean", {"customer_engagement_mean": "0-1"}, "customer "
-            "engagement averaged over the horizon",
-            _window_mean("customer_engagement", 0, last=False)),
-    Outcome("service_quality_end", {"service_quality_end": "0-1"}, "service quality "
-            "averaged over the last 13 weeks", _window_mean("service_quality", QUARTER)),
-    Outcome("service_standard_end", {"service_standard_end": "min/contact"}, "service "
-            "standard (time given per contact) averaged over the last 13 weeks",
-            _window_mean("service_standard", QUARTER)),
+    _window_outcome("employee_engagement", 0, "employee engagement averaged over the horizon",
+                    last=False),
+    _window_outcome("customer_engagement", 0, "customer engagement averaged over the horizon",
+                    last=False),
+    _window_outcome("service_quality", QUARTER, "service quality averaged over the last 13 "
+                    "weeks"),
+    _window_outcome("service_standard", QUARTER, "service standard (time given per contact, "
+                    "as a ratio to the policy's design time) averaged over the last 13 weeks"),
     Outcome("revenue_growth", {"revenue_growth": "relative"}, "revenue of the last year / "
             "revenue of the first year - 1", _revenue_growth, min_weeks=2 * YEAR),
     _validation_outcome(

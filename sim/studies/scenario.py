@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from sim.model.events import FIXED_AT_SETUP, parse_event
+from sim.model.events import FIXED_AT_SETUP, Crisis, Event, Layoff, declared_fields, parse_event
 from sim.model.parameters import (
     PROVENANCE,
     UNCERTAIN,
@@ -25,6 +25,7 @@ from sim.model.parameters import (
     parameter_fields,
 )
 from sim.studies import specfile
+from sim.studies.labels import QUESTION_METRICS
 from sim.studies.runner import Job
 from sim.studies.uncertainty import with_draws
 
@@ -82,22 +83,30 @@ def given(parameters: BaseModel | None) -> dict[str, Any]:
     return {} if parameters is None else parameters.model_dump(exclude_unset=True)
 
 
-class CrisisSpec(BaseModel):
-    """A pandemic-like shock."""
+def _event_field(f: dataclasses.Field, cap: int | None = None) -> tuple[Any, Any]:
+    """A pydantic field from an event field's declaration (sim.model.events); `cap` adds the
+    study's limit on weeks."""
+    meta = f.metadata
+    le = meta["le"] if cap is None else cap
+    return (int if meta["whole"] else float, Field(
+        ge=meta["ge"], gt=meta["gt"], le=le, lt=meta["lt"],
+        description=f"{meta['doc']} [{meta['unit']}]" if meta["unit"] else meta["doc"],
+        json_schema_extra={"allowed": meta["allowed"]}))
 
-    model_config = _STRICT
-    duration: int = Field(ge=1, le=MAX_HORIZON_WEEKS, description="Length of the shock [weeks].",
-                          json_schema_extra={"allowed": "a whole number of weeks >= 1"})
-    severity: float = Field(ge=0.0, le=1.0, description="Severity (0 = none, 1 = lockdown).",
-                            json_schema_extra={"allowed": "a number >= 0 and <= 1"})
+
+def _event_body_model(event_type: type) -> type[BaseModel]:
+    """The pydantic model of an event's body (what follows `crisis:` or `layoff:`), generated
+    from the event's dataclass so that the model and the files share one schema."""
+    fields = {f.name: _event_field(f, MAX_HORIZON_WEEKS if f.metadata["unit"] == "weeks"
+                                   else None)
+              for f in declared_fields(event_type)}
+    return create_model(f"{event_type.__name__}Spec", __config__=_STRICT,
+                        __doc__=(event_type.__doc__ or "").strip(), **fields)
 
 
-class LayoffSpec(BaseModel):
-    """A round of layoffs; the headcount target falls by the same share."""
-
-    model_config = _STRICT
-    share: float = Field(gt=0.0, lt=1.0, description="Share of the staff laid off.",
-                         json_schema_extra={"allowed": "a number > 0 and < 1 (share of staff)"})
+CrisisSpec = _event_body_model(Crisis)
+LayoffSpec = _event_body_model(Layoff)
+_WEEK = next(f for f in dataclasses.fields(Crisis) if f.name == "week")
 
 
 EVENT_KINDS = ("set", "crisis", "layoff")
@@ -108,13 +117,11 @@ class EventSpec(BaseModel):
 
     model_config = ConfigDict(**_STRICT, json_schema_extra={
         "oneOf": [{"required": [kind]} for kind in EVENT_KINDS]})
-    week: int = Field(ge=0, le=MAX_HORIZON_WEEKS, description="Week the event happens "
-                      "(0-based; it affects that week onwards).",
-                      json_schema_extra={"allowed": "a whole number of weeks >= 0"})
+    week: int = _event_field(_WEEK, MAX_HORIZON_WEEKS)[1]
     set: ParameterSet | None = Field(  # type: ignore[valid-type]
         default=None, description="Parameters that take new values from `week` on.")
-    crisis: CrisisSpec | None = None
-    layoff: LayoffSpec | None = None
+    crisis: CrisisSpec | None = None  # type: ignore[valid-type]
+    layoff: LayoffSpec | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_kind(self) -> EventSpec:
@@ -140,6 +147,10 @@ class EventSpec(BaseModel):
             raise specfile.SpecValueError(str(err), allowed=allowed) from None
         return self
 
+    def event(self) -> Event:
+        """The event itself (sim.model.events), e.g. to `describe()` it."""
+        return parse_event(self.as_dict())
+
     def as_dict(self) -> dict[str, Any]:
         """The dict form that `sim.model.events.parse_event` and `LoyaltyModel(events=...)` read."""
         if self.set is not None:
@@ -163,6 +174,47 @@ class Arm(BaseModel):
         "top of the scenario's parameters.")
     events: list[EventSpec] = Field(default_factory=list, description="This arm's timed "
                                     "events, after the scenario's own events.")
+
+
+QUESTION_KINDS = ("arms", "contrast", "combined")
+
+
+class Question(BaseModel):
+    """A sub-question of the scenario's question, and the comparison that answers it."""
+
+    model_config = _STRICT
+    text: str = Field(min_length=1, max_length=300, description="The sub-question, in one "
+                      "sentence.")
+    arms: list[str] | None = Field(default=None, min_length=1, description="Arms each "
+                                   "compared with the baseline.")
+    contrast: list[str] | None = Field(default=None, min_length=2, max_length=2, description=
+                                       "Two arms: the first minus the second, paired by seed.")
+    combined: str | None = Field(default=None, description="An arm doing two policies at "
+                                 "once; with `parts`, answered by the interaction: combined - "
+                                 "(part 1 + part 2 - baseline).")
+    parts: list[str] | None = Field(default=None, min_length=2, max_length=2, description=
+                                    "The two arms that each do one of `combined`'s policies.")
+    metrics: list[Literal[QUESTION_METRICS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["profit"], min_length=1, description="Outcomes the answer "
+        "gives: " + ", ".join(QUESTION_METRICS) + " (default: profit).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Question:
+        kinds = [k for k in QUESTION_KINDS if getattr(self, k) is not None]
+        allowed = "'text' and exactly one of 'arms', 'contrast', 'combined' (with 'parts')"
+        if len(kinds) != 1:
+            problem = ("the question says no comparison" if not kinds
+                       else "the question mixes " + " and ".join(f"'{k}'" for k in kinds))
+            raise specfile.SpecValueError(problem, allowed=allowed)
+        if (self.combined is None) != (self.parts is None):
+            raise specfile.SpecValueError("'combined' and 'parts' go together",
+                                          allowed=allowed)
+        return self
+
+    def arm_names(self) -> list[str]:
+        """Every arm the answer reads (the baseline aside)."""
+        return [*(self.arms or []), *(self.contrast or []),
+                *([self.combined] if self.combined else []), *(self.parts or [])]
 
 
 class Study(BaseModel):
@@ -222,9 +274,21 @@ class Scenario(Study):
                                                     f"{MAX_ARMS} arms, each name: "
                                                     "{description, parameters, events}"})
 
+    questions: list[Question] = Field(default_factory=list, max_length=10, description=
+                                      "Optional sub-questions of `question`, each with the "
+                                      "comparison of arms that answers it; the report's "
+                                      "summary answers each.")
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         names = list(self.arms)
+        for i, q in enumerate(self.questions):
+            for arm in q.arm_names():
+                if arm not in self.arms:
+                    raise specfile.SpecValueError(
+                        f"no arm is called {specfile.show_value(arm)}", key=("questions", i),
+                        allowed="one of " + ", ".join(f"'{n}'" for n in names),
+                        choices=names, value=arm)
         for name in names:
             if not name or len(name) > 64 or any(c in name for c in "/\\\0\n"):
                 raise specfile.SpecValueError(
@@ -291,6 +355,8 @@ class Scenario(Study):
             **({"uncertainty": self.uncertainty} if self.uncertainty != "none" else {}),
             "parameters": given(self.parameters),
             "events": [e.as_dict() for e in self.events], "arms": {}}
+        if self.questions:
+            data["questions"] = [q.model_dump(exclude_none=True) for q in self.questions]
         for name, arm in self.arms.items():
             data["arms"][name] = {**({"label": arm.label} if arm.label else {}),
                                   "description": arm.description,

@@ -188,13 +188,9 @@ def RunStatus(model):
 
 
 def _event_text(spec: dict) -> str:
-    if "crisis" in spec:
-        c = spec["crisis"]
-        return f"crisis week {spec['week']} ({c['duration']} wk, severity {c['severity']:g})"
-    if "layoff" in spec:
-        return f"layoff week {spec['week']} ({spec['layoff']['share']:.0%} of staff)"
-    changes = ", ".join(f"{k}={v}" for k, v in spec.get("set", {}).items())
-    return f"week {spec['week']}: {changes}"
+    from sim.studies.labels import event_words
+
+    return event_words(spec)
 
 
 @solara.component
