@@ -22,7 +22,8 @@ def test_every_rule_function_is_described():
              if f.__module__ == rules.__name__]
     described = [n for n in names if n in ODD]
     # Rules with a formula in the text are named after their function in sim/model/rules.py.
-    for name in ("work_pressure", "drift_standard", "attachment_step", "coaching_gain",
+    for name in ("work_pressure", "drift_standard", "attachment_step", "coaching_impulse",
+                 "hr_impulse", "room_to_grow", "programme_gain_at_end",
                  "driver_level", "effective_hours", "attachment_equilibrium"):
         assert name in described, name
 

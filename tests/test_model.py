@@ -146,9 +146,9 @@ def _appraisal_drift(params: Parameters, seed: int, customers_n: int = 40_000,
         problem = visit & (draw < chance)
         resolved = problem & (draw < chance * np.float32(resolution) * np.minimum(
             quality + rules.RESOLUTION_QUALITY_LIFT, 1.0))
-        encounters = Encounters(visit, quality, resolved, problem & ~resolved, unused,
+        encounters = Encounters(visit, visit, quality, resolved, problem & ~resolved, unused,
                                 *[unused] * 7)
-        customers.appraise(cust, encounters, params, promise=0.0, pull=0.0,
+        customers.appraise(cust, encounters, params, lift=0.0, pull=0.0,
                            crisis_severity=0.0)
     return {d: float(getattr(cust, d).mean()) - start[d] for d in customers.DIMENSIONS}
 

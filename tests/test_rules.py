@@ -56,26 +56,29 @@ def test_driver_level_rises_with_the_supervisor_and_falls_with_tenure_and_front_
 
 
 @given(st.floats(0.0, 10.0), unit, unit)
-def test_coaching_gain_grows_with_hours_and_supervisor_and_is_nil_for_the_fully_engaged(
+def test_coaching_impulse_grows_with_hours_and_supervisor_and_is_nil_for_the_fully_engaged(
         hours, quality, engagement):
-    gain = rules.coaching_gain(hours, quality, engagement, 0.04)
+    gain = rules.coaching_impulse(hours, quality, engagement, 0.04)
     assert gain >= 0.0
-    assert rules.coaching_gain(hours + 1, quality, engagement, 0.04) >= gain
-    assert rules.coaching_gain(hours, min(quality + 0.1, 1), engagement, 0.04) >= gain
-    assert rules.coaching_gain(hours, quality, 1.0, 0.04) == 0.0
-    assert rules.coaching_gain(0.0, quality, engagement, 0.04) == 0.0
+    assert rules.coaching_impulse(hours + 1, quality, engagement, 0.04) >= gain
+    assert rules.coaching_impulse(hours, min(quality + 0.1, 1), engagement, 0.04) >= gain
+    assert rules.coaching_impulse(hours, quality, 1.0, 0.04) == 0.0
+    assert rules.coaching_impulse(0.0, quality, engagement, 0.04) == 0.0
 
 
 @given(st.floats(0.0, 1e5))
-def test_hr_boost_has_diminishing_returns_up_to_its_largest_value(spend):
-    boost = rules.hr_programme_boost(spend, 0.08, 400.0)
+def test_hr_impulse_has_diminishing_returns_up_to_its_largest_value(spend):
+    boost = rules.hr_impulse(spend, 0.08, 400.0, 0.5)  # room to grow 1 at engagement 0.5
     assert 0.0 <= boost <= 0.08
-    assert rules.hr_programme_boost(spend + 100, 0.08, 400.0) >= boost
-    assert rules.hr_programme_boost(400.0, 0.08, 400.0) == pytest.approx(0.08 * (1 - np.exp(-1)))
+    assert rules.hr_impulse(spend + 100, 0.08, 400.0, 0.5) >= boost
+    assert rules.hr_impulse(400.0, 0.08, 400.0, 0.5) == pytest.approx(0.08 * (1 - np.exp(-1)))
 
 
-def test_hr_participation_is_lowest_for_the_least_engaged():
-    assert rules.hr_participation(0.2, 0.8) < rules.hr_participation(0.7, 0.8) <= 0.8
+def test_hr_participation_follows_its_reach_rule():
+    assert rules.hr_participation(0.2, 0.8, "everyone") == rules.hr_participation(
+        0.7, 0.8, "everyone") == 0.8
+    assert (rules.hr_participation(0.2, 0.8, "engaged_more")
+            < rules.hr_participation(0.7, 0.8, "engaged_more") <= 0.8)
 
 
 @given(st.floats(0.0, 5.0), unit)
@@ -127,16 +130,23 @@ def test_effective_hours_rise_with_skill_and_fall_with_strain(skill, strain):
     assert rules.effective_hours(35.0, skill, min(strain + 0.1, 1)) <= h
 
 
-def test_work_pressure_is_required_over_available_hours_capped_at_five():
+def test_work_pressure_is_required_over_available_hours_capped():
+    cap = rules.MAX_PRESSURE
     assert rules.work_pressure(a(120.0), a(30.0), a(60.0))[0] == pytest.approx(1.0)
     assert rules.work_pressure(a(240.0), a(30.0), a(60.0))[0] == pytest.approx(2.0)
-    assert rules.work_pressure(a(10.0), a(30.0), a(0.0))[0] == 5.0  # nobody on the front line
-    assert rules.work_pressure(a(1e6), a(30.0), a(1.0))[0] == 5.0
+    assert rules.work_pressure(a(10.0), a(30.0), a(0.0))[0] == cap  # nobody on the front line
+    assert rules.work_pressure(a(1e6), a(30.0), a(1.0))[0] == cap
+
+
+def test_beyond_the_corner_cutting_floor_contacts_go_unserved():
+    hours = a(100.0, 100.0, 100.0, 0.0)
+    share = rules.served_share(a(1.0, 2.0, 4.6, 1.0), 0.15, 0.5, hours)
+    assert share.tolist() == pytest.approx([1.0, 1.0, 0.5, 0.0])
 
 
 @given(st.floats(0.1, 5.0), st.floats(0.0, 1.0))
 def test_staff_work_harder_then_cut_corners(pressure, overtime):
-    given_minutes = rules.delivered_minutes(a(30.0), a(pressure), overtime)[0]
+    given_minutes = rules.delivered_minutes(a(30.0), a(pressure), overtime, 0.0)[0]
     assert 0.0 < given_minutes <= 30.0
     if pressure <= 1.0 + overtime:
         assert given_minutes == pytest.approx(30.0)

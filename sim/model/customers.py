@@ -8,7 +8,6 @@ them as a frozen record, and the population's rows are changed in place.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,27 +51,36 @@ class Acquisition:
 
 
 def programme_promise(params: Parameters) -> float:
-    """Rise in expected quality the customer programme's promise causes."""
+    """Rise in expected quality the customer programme's promise causes once customers have
+    adapted to it."""
     p = params
     return p.customer_programme_promise * p.customer_programme_budget / rules.PROGRAMME_BUDGET_UNIT
 
 
-def programme_pull(params: Parameters, started: int | None, week: int) -> float:
-    """Weekly pull of the customer programme on pride and passion; it wears off."""
+def adapt_expectation(lift: float, params: Parameters) -> float:
+    """What customers now expect above their own standard: it moves toward the programme's
+    promise (and back to nothing when the programme stops) over `expectation_adaptation_weeks`.
+    Encounters that fall short of it erode attachment (expectation-disconfirmation, Oliver
+    1980): a programme's gains last only where the service keeps its promise."""
+    return lift + (programme_promise(params) - lift) / params.expectation_adaptation_weeks
+
+
+def programme_pull(params: Parameters) -> float:
+    """Weekly pull of the customer programme on pride and passion while it runs (no decay of
+    its own: any erosion comes from disappointed expectations)."""
     p = params
-    if p.customer_programme_budget <= 0 or started is None:
+    if p.customer_programme_budget <= 0:
         return 0.0
-    fresh = math.exp(-(week - started) / p.customer_programme_habituation_weeks)
     return min(p.customer_programme_effect * p.customer_programme_budget
-               / rules.PROGRAMME_BUDGET_UNIT * fresh, rules.PROGRAMME_PULL_CAP)
+               / rules.PROGRAMME_BUDGET_UNIT, rules.PROGRAMME_PULL_CAP)
 
 
-def appraise(cust: Population, enc: Encounters, params: Parameters, promise: float,
+def appraise(cust: Population, enc: Encounters, params: Parameters, lift: float,
              pull: float, crisis_severity: float) -> None:
     """Visitors appraise their encounter against expectation: rational satisfaction moves fast,
     the emotional dimensions slowly and asymmetrically; passion follows the other three."""
     p, w = params, rules.ATTACHMENT_WEIGHTS
-    gap = enc.quality - cust.expectation - F32(promise)
+    gap = enc.quality - cust.expectation - F32(lift)
     good = np.maximum(gap, 0) * enc.visit
     bad = np.maximum(-gap, 0) * enc.visit
     gain, loss = p.attachment_gain, p.attachment_gain * p.attachment_loss_ratio
@@ -102,14 +110,20 @@ def appraise(cust: Population, enc: Encounters, params: Parameters, promise: flo
 
 def spend_and_churn(cust: Population, enc: Encounters, params: Parameters, anxiety: float,
                     week: int, g: np.random.Generator) -> Purchases:
-    """Visitors spend and some customers leave; both follow the engagement they came with."""
+    """Served visitors spend and some customers leave: both follow the engagement they came
+    with, and a visitor nobody served may leave at once."""
     p, n_s = params, len(enc.visits)
     store = cust.store
     spend = rules.spend_per_visit(enc.engagement, cust.wallet, F32(p.basket),
-                                  F32(p.spend_engagement_slope), F32(anxiety)) * enc.visit
-    churn = cust.active & (g.random(cust.size, dtype=F32) < rules.churn_probability(
+                                  F32(p.spend_engagement_slope), F32(anxiety)) * enc.served
+    stay = 1 - rules.churn_probability(
         enc.engagement, F32(rules.weekly_hazard(p.annual_churn_rate)),
-        F32(p.churn_engagement_sensitivity), F32(anxiety), F32(p.crisis_churn_effect)))
+        F32(p.churn_engagement_sensitivity), F32(anxiety), F32(p.crisis_churn_effect))
+    # A customer nobody served may take their business elsewhere at once (no cap: a store
+    # without staff loses its customers as fast as they find the door shut).
+    if enc.served is not enc.visit:
+        stay *= 1 - F32(p.unserved_churn) * (enc.visit & ~enc.served)
+    churn = cust.active & (g.random(cust.size, dtype=F32) >= stay)
     cust.column("visits_total")[:] += enc.visit
     cust.column("spend_total")[:] += spend
     cust.column("active")[churn] = False

@@ -15,11 +15,10 @@ import numpy as np
 from sim.model import rules
 from sim.model.parameters import Parameters
 from sim.model.population import Population, rank_within_store
+from sim.model.service import CustomerClimate
 
 F32 = np.float32
 DRIVERS = ("autonomy", "mastery", "purpose", "affiliation")
-# How much of a coaching hour's gain goes to each driver (Markey: mastery and autonomy most).
-COACHING_SHARE = {"autonomy": 1.0, "mastery": 1.0, "purpose": 0.5, "affiliation": 0.5}
 LEFT_QUIT, LEFT_LAYOFF = 1, 2  # employees' `left_reason` codes
 
 
@@ -33,13 +32,14 @@ class Development:
 
 def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
             pressure: np.ndarray, crisis_stress: float, crisis_severity: float, week: int,
-            g: np.random.Generator) -> Development:
+            g: np.random.Generator, climate: CustomerClimate | None = None) -> Development:
     """One week of strain, coaching, programmes, drivers, skill, tenure and quits.
 
     Args:
         pressure: each store's work pressure this week (front-line staff feel it).
         crisis_stress: strain a crisis and layoffs add this week (everyone feels it).
         crisis_severity: this week's severity (a transparent company's staff feel heard).
+        climate: the customers each store's front line served (reciprocity); None: typical.
     """
     p, n_s = params, len(supervisor_quality)
     idx = np.flatnonzero(emp.active)
@@ -48,35 +48,46 @@ def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
     engagement = emp.engagement[idx]
     quality = supervisor_quality[store]
 
+    climate = climate or CustomerClimate.typical(n_s)
+    hostility = np.where(front, rules.hostility_strain(
+        climate.hostile, climate.complaints, p.reciprocity_strength)[store], 0.0)
     strain = emp.strain[idx]
     strain += F32(p.strain_adjustment) * (rules.strain_level(
-        np.where(front, pressure[store], 0.0), p.strain_build, crisis_stress) - strain)
+        np.where(front, pressure[store], 0.0), p.strain_build, crisis_stress + hostility)
+        - strain)
 
-    hours = coaching_hours(store, engagement, p, n_s, g)
-    gain = rules.coaching_gain(hours, quality, engagement, p.coaching_effect)
     level = driver_levels(emp, p, supervisor_quality, crisis_severity, idx)
+    gratitude = np.where(front, rules.gratitude_lift(climate.fans, p.reciprocity_strength)[store],
+                         0.0)
+    level["purpose"] = level["purpose"] + gratitude
+    level["affiliation"] = level["affiliation"] + gratitude
     noise = g.standard_normal((4, len(idx)))
     for k, name in enumerate(DRIVERS):
         x = getattr(emp, name)[idx]
-        x += (p.driver_adjustment * (level[name] - x) + COACHING_SHARE[name] * gain
-              + p.driver_noise * noise[k])
+        x += p.driver_adjustment * (level[name] - x) + p.driver_noise * noise[k]
         emp.column(name)[idx] = np.clip(x, 0, 1)
 
-    skill = emp.skill[idx]
-    skill += (rules.skill_gain(skill, engagement, p.skill_learning)
-              + rules.COACHING_SKILL_SHARE * gain * (1 - skill))
-    emp.column("skill")[idx] = np.clip(skill, 0, 1)
-    emp.column("strain")[idx] = np.clip(strain, 0, 1)
-
-    boost = emp.hr_boost[idx] * F32(1.0 - p.hr_decay)
+    # Employee-side programmes, one channel for all: reach -> impulse -> fading gain.
+    hours = coaching_hours(store, engagement, p, n_s, g)
+    coached = rules.coaching_impulse(hours, quality, engagement, p.coaching_effect)
+    emp.column("coaching_gain")[idx] = rules.fade(emp.coaching_gain[idx], p.coaching_decay) \
+        + coached
+    programme = np.zeros(len(idx))
     hr_spend = np.zeros(n_s)
     if p.hr_budget > 0 and week % p.hr_cadence_weeks == 0:
         spend = p.hr_budget * p.hr_cadence_weeks / rules.WEEKS_PER_YEAR
-        takes_part = g.random(len(idx)) < rules.hr_participation(engagement, p.hr_reach)
-        boost += takes_part * F32(rules.hr_programme_boost(spend, p.hr_effect,
-                                                           p.hr_spend_scale))
+        takes_part = g.random(len(idx)) < rules.hr_participation(engagement, p.hr_reach,
+                                                                 p.hr_reach_rule)
+        programme = takes_part * rules.hr_impulse(spend, p.hr_effect, p.hr_spend_scale,
+                                                  engagement)
         hr_spend = spend * np.bincount(store, minlength=n_s)
-    emp.column("hr_boost")[idx] = boost
+    emp.column("hr_gain")[idx] = rules.fade(emp.hr_gain[idx], p.hr_decay) + programme
+
+    skill = emp.skill[idx]
+    skill += (rules.skill_gain(skill, engagement, p.skill_learning)
+              + (p.coaching_skill_share * coached + p.hr_skill_share * programme) * (1 - skill))
+    emp.column("skill")[idx] = np.clip(skill, 0, 1)
+    emp.column("strain")[idx] = np.clip(strain, 0, 1)
     emp.column("tenure")[idx] += 1
     refresh_engagement(emp, p)
 
@@ -129,7 +140,7 @@ def driver_levels(emp: Population, params: Parameters, supervisor_quality: np.nd
 
 
 def refresh_engagement(emp: Population, params: Parameters) -> None:
-    """Recompute every employee's engagement from drivers, programme boost and strain."""
+    """Recompute every employee's engagement from drivers, programmes' gains and strain."""
     drivers = (emp.autonomy + emp.mastery + emp.purpose + emp.affiliation) * F32(0.25)
     emp.column("engagement")[:] = rules.employee_engagement(
-        drivers, emp.hr_boost, emp.strain, F32(params.strain_penalty))
+        drivers, emp.coaching_gain + emp.hr_gain, emp.strain, F32(params.strain_penalty))

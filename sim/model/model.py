@@ -72,7 +72,7 @@ class LoyaltyModel(mesa.Model):
         for spec in events:
             self.schedule(spec)
         self.climate = Climate()
-        self._programme_started: int | None = None
+        self.expectation_lift = 0.0  # what customers expect above their own standard
 
         p = self.params
         self.chain = setup.draw_chain(p, self._rng_setup)
@@ -125,9 +125,11 @@ class LoyaltyModel(mesa.Model):
         served = service.serve(self.employees, self.customers, p, self.standard_minutes,
                                self._repeat_contacts, severity, self._rng_customers)
         self.standard_minutes = served.standard_minutes
+        met = service.customer_climate(self.customers, served)  # before newcomers join
         self._repeat_contacts = served.repeat
-        customers.appraise(self.customers, served, p, customers.programme_promise(p),
-                           customers.programme_pull(p, self._programme_started, week), severity)
+        self.expectation_lift = customers.adapt_expectation(self.expectation_lift, p)
+        customers.appraise(self.customers, served, p, self.expectation_lift,
+                           customers.programme_pull(p), severity)
         purchases = customers.spend_and_churn(self.customers, served, p,
                                               self.climate.customer_anxiety(p), week,
                                               self._rng_customers)
@@ -139,7 +141,7 @@ class LoyaltyModel(mesa.Model):
 
         grown = development.develop(self.employees, p, self.supervisor_quality,
                                     served.pressure, self.climate.staff_stress(p), severity,
-                                    week, self._rng_staff)
+                                    week, self._rng_staff, met)
 
         books = account(p, self.employees, StaffFlows(hiring.hires, grown.quits, laid_off,
                                                       grown.hr_spend),
@@ -186,9 +188,6 @@ class LoyaltyModel(mesa.Model):
                     # A new policy resets the service design time; erosion then starts afresh.
                     self.standard_minutes[:] = SERVICE_POLICY_SPECS[
                         self.params.service_policy]["minutes"]
-                if (self.params.customer_programme_budget > 0
-                        and old.customer_programme_budget == 0):
-                    self._programme_started = week
             elif isinstance(event, Crisis):
                 self.climate.start_crisis(week, event.duration, event.severity)
             elif isinstance(event, Layoff):

@@ -13,6 +13,7 @@ from typing import Any
 STAFFING_RULES = ("random", "most_engaged", "least_engaged")
 COACHING_TARGETS = ("least_engaged", "random", "most_engaged")
 SERVICE_POLICIES = ("short_contacts", "first_contact_resolution")
+HR_REACH_RULES = ("everyone", "engaged_more")
 
 
 def _p(
@@ -23,7 +24,6 @@ def _p(
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] | None = None,
-    source: str = "calibrated",
     group: str = "",
 ) -> Any:
     meta = {
@@ -32,7 +32,6 @@ def _p(
         "low": low,
         "high": high,
         "choices": choices,
-        "source": source,
         "group": group,
     }
     return field(default=default, metadata=meta)
@@ -87,9 +86,15 @@ class Parameters:
         "least_engaged", "rule", "Which employees a supervisor coaches first.",
         choices=COACHING_TARGETS, group="supervision")
     coaching_effect: float = _p(
-        0.04, "driver/h", "Driver gain from one hour of coaching by an average (0.5) supervisor "
-        "for a fully disengaged employee (Markey 2014: mastery and autonomy most).",
-        low=0.0, high=1.0, group="supervision")
+        0.0094, "engagement/h", "Engagement gain from one hour of coaching by an average (0.5) "
+        "supervisor for an employee of engagement 0.5 (less for the engaged, more for the "
+        "disengaged).", low=0.0, high=1.0, group="supervision")
+    coaching_decay: float = _p(
+        0.06, "1/week", "Weekly fading of coaching's gain (half-life about 11 weeks).", **SHARE,
+        group="supervision")
+    coaching_skill_share: float = _p(
+        0.55, "skill/engagement", "Skill gained per unit of engagement gained from coaching "
+        "(coaching teaches).", low=0.0, high=5.0, group="supervision")
     supervisor_weekly_wage: float = _p(
         1400.0, "$/supervisor/week", "Supervisor pay (40 h); coaching time is costed at its "
         "hourly rate.", low=0.0, high=1e5, group="supervision")
@@ -102,17 +107,31 @@ class Parameters:
         13, "weeks", "Weeks between programme rounds (spend is paid at each round).", low=1,
         high=520, group="hr")
     hr_effect: float = _p(
-        0.08, "engagement", "Largest boost one round can give a participant (diminishing "
-        "returns in spend).", low=0.0, high=1.0, group="hr")
+        0.038, "engagement", "Largest engagement gain one round can give a participant of "
+        "engagement 0.5 (diminishing returns in spend: 63% of it at `hr_spend_scale`).",
+        low=0.0, high=1.0, group="hr")
     hr_spend_scale: float = _p(
-        400.0, "$/employee/round", "Spend per round at which the boost reaches 63% of its "
-        "largest value.", low=1.0, high=1e6, group="hr")
+        400.0, "$/employee/round", "Typical spend per participant of a published programme: "
+        "the gain reaches 63% of its largest value there.", low=1.0, high=1e6, group="hr")
     hr_decay: float = _p(
-        0.10, "1/week", "Weekly decay of a programme boost (half-life about 7 weeks).", **SHARE,
-        group="hr")
+        0.06, "1/week", "Weekly fading of a programme round's gain (half-life about 11 weeks).",
+        **SHARE, group="hr")
     hr_reach: float = _p(
-        0.8, "share", "Participation of fully engaged employees; the least engaged take part "
-        "least (participation scales with engagement).", **SHARE, group="hr")
+        0.8, "share", "Share of employees who take part in a round.", **SHARE, group="hr")
+    hr_reach_rule: str = _p(
+        "everyone", "rule", "Who takes part: anyone with chance `hr_reach`, or "
+        "'engaged_more' (chance `hr_reach` x engagement: the least engaged least).",
+        choices=HR_REACH_RULES, group="hr")
+    hr_skill_share: float = _p(
+        0.0, "skill/engagement", "Skill gained per unit of engagement gained from a programme "
+        "round.", low=0.0, high=5.0, group="hr")
+
+    # --- reciprocity -------------------------------------------------------------------------
+    reciprocity_strength: float = _p(
+        0.08, "0-1 score/share", "How strongly the customers staff serve act back on them: "
+        "purpose and affiliation rise with the share of fully engaged visitors, strain with "
+        "the share of hostile visitors and repeat complaints (each above a typical firm's "
+        "mix). 0 switches the loop off.", low=0.0, high=5.0, group="reciprocity")
 
     # --- employees --------------------------------------------------------------------------
     driver_baseline: float = _p(
@@ -161,7 +180,7 @@ class Parameters:
         group="employees")
     hiring_cost_share: float = _p(
         0.21, "share of annual pay", "Hiring and training cost of one hire (median, Boushey & "
-        "Glynn 2012).", low=0.0, high=5.0, source="Boushey & Glynn 2012", group="employees")
+        "Glynn 2012).", low=0.0, high=5.0, group="employees")
     severance_weeks: float = _p(
         8.0, "weeks of pay", "Cost of laying off one employee.", low=0.0, high=104.0,
         group="employees")
@@ -179,6 +198,12 @@ class Parameters:
     strain_adjustment: float = _p(
         0.15, "1/week", "Rate at which strain moves toward what the workload implies.",
         **SHARE, group="work pressure")
+    min_service_share: float = _p(
+        0.5, "share of standard", "Least time per contact staff give before contacts go "
+        "unserved (wait in vain, walk out).", low=0.05, high=1.0, group="work pressure")
+    unserved_churn: float = _p(
+        0.15, "share", "Chance that a visitor nobody served takes their business elsewhere "
+        "at once.", **SHARE, group="work pressure")
     standard_erosion_weeks: float = _p(
         6.0, "weeks", "Time for the service standard to drift down to the time actually "
         "given.", low=1.0, high=520.0, group="work pressure")
@@ -225,10 +250,10 @@ class Parameters:
         0.4, "log-sd", "Spread of customers' wallet sizes.", low=0.0, high=3.0,
         group="customers")
     gross_margin: float = _p(
-        0.66, "share of revenue", "Revenue left after cost of goods.", **SHARE,
+        0.67, "share of revenue", "Revenue left after cost of goods.", **SHARE,
         group="customers")
     fixed_cost_per_store: float = _p(
-        1000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0, high=1e7,
+        2000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0, high=1e7,
         group="customers")
     expectation: float = _p(
         0.738, "0-1 score", "Service quality customers expect; encounters are appraised against "
@@ -284,13 +309,14 @@ class Parameters:
         "passion campaigns).", low=0.0, high=1e4, group="customer programme")
     customer_programme_effect: float = _p(
         0.03, "attachment/week", "Weekly pull on pride and passion of a $20/customer/year "
-        "programme when new.", low=0.0, high=1.0, group="customer programme")
-    customer_programme_habituation_weeks: float = _p(
-        26.0, "weeks", "Time over which the programme's pull wears off.", low=1.0, high=5200.0,
-        group="customer programme")
+        "programme while it runs.", low=0.0, high=1.0, group="customer programme")
     customer_programme_promise: float = _p(
-        0.01, "0-1 score", "Rise in expected service quality the programme's promise causes "
-        "(per $20/customer/year).", low=0.0, high=1.0, group="customer programme")
+        0.03, "0-1 score", "Rise in the service quality customers expect that the "
+        "programme's promise causes once they have adapted to it (per $20/customer/year).",
+        low=0.0, high=1.0, group="customer programme")
+    expectation_adaptation_weeks: float = _p(
+        26.0, "weeks", "Time customers take to adapt what they expect to a programme's promise "
+        "(and back when it stops).", low=1.0, high=520.0, group="customer programme")
 
     # --- crisis and company conduct ----------------------------------------------------------
     transparency: float = _p(
@@ -424,95 +450,245 @@ def check_value(name: str, value: Any) -> None:
         raise bad
 
 
-# Where each default comes from: a published figure, or the target it was calibrated to.
-SOURCES = {
-    "n_stores": "scale of a regional chain; any size works",
-    "employees_per_store": "scale choice; staff per customer sets the workload",
-    "customers_per_store": "scale choice",
-    "store_size_spread": "Human Sigma: unit performance roughly normal, wide spread",
-    "staffing_spread": "scale choice: some stores run above 90% of capacity",
-    "frontline_share": "typical service chain",
-    "staffing_level": "policy lever",
-    "supervisor_quality_mean": "scale midpoint",
-    "supervisor_quality_sd": "target 4 (managers >= 70% of unit variance)",
-    "supervisor_climate_effect": "targets 4 and 5 (unit spread of engagement)",
-    "coaching_hours": "policy lever; a little coaching in a typical firm",
-    "coaching_targeting": "policy lever (Markey 2014)",
-    "coaching_effect": "plausible gains: 4 h/week raises engagement about 0.02-0.03",
-    "supervisor_weekly_wage": "US retail/service supervisor pay",
-    "hr_budget": "policy lever",
-    "hr_cadence_weeks": "quarterly programmes",
-    "hr_effect": "small boosts (Markey 2014: HR programmes are not the lever)",
-    "hr_spend_scale": "diminishing returns above a few hundred dollars a round",
-    "hr_decay": "boosts fade within a quarter",
-    "hr_reach": "uneven reach (least engaged take part least)",
-    "driver_baseline": "Gallup: about 30% engaged, 50% not, 20% actively disengaged",
-    "driver_adjustment": "drivers respond within a few months",
-    "driver_noise": "week-to-week variation",
-    "trait_sd": "employee segment shares (Gallup)",
-    "tenure_drift": "Bain/Netsurvey 2013: engagement falls with tenure",
-    "frontline_penalty": "Bain/Netsurvey 2013: lowest in sales and service roles",
-    "strain_penalty": "seed 002: staff worried about problems serve worse",
-    "skill_learning": "a new hire reaches most of full skill within a year",
-    "new_hire_skill": "Markey 2014: new hires start with low skill",
-    "new_hire_engagement": "honeymoon of new hires",
-    "annual_quit_rate": "service-sector turnover about 40-60%/year",
-    "quit_engagement_sensitivity": "target 5 (turnover -25% to -65%, top vs bottom quartile)",
-    "quit_strain_sensitivity": "Oliva & Sterman 2001: fatigue raises turnover",
-    "vacancy_fill_rate": "vacancies open about two weeks",
-    "weekly_wage": "US front-line pay about $36,000/year",
-    "hiring_cost_share": "Boushey & Glynn 2012: median 21% of annual pay",
-    "severance_weeks": "typical severance",
-    "hours_per_employee": "contracted hours",
-    "max_overtime": "Oliva & Sterman 2001: effort before corner cutting",
-    "strain_build": "Oliva & Sterman 2001: fatigue under sustained pressure",
-    "strain_adjustment": "fatigue builds and fades over weeks",
-    "standard_erosion_weeks": "Oliva & Sterman 2001: standards erode quickly",
-    "standard_recovery_weeks": "Oliva & Sterman 2001: and recover slowly (target 8)",
-    "service_policy": "policy lever (seed 003)",
-    "busyness_emotion_effect": "Rafaeli & Sutton 1990; Pugh 2001",
-    "quality_noise": "encounter-to-encounter variation",
-    "problem_rate": "share of contacts with a problem",
-    "recovery_effect": "service recovery builds integrity (Human Sigma)",
-    "cost_per_contact": "direct cost to serve",
-    "visits_per_week": "a visit every other week",
-    "visit_engagement_slope": "target 2 (+23% / -13% revenue by segment)",
-    "basket": "scale choice",
-    "spend_engagement_slope": "target 2 (+23% / -13% revenue by segment)",
-    "wallet_spread": "heterogeneous wallets",
-    "gross_margin": "target 1 (quadrant ratios need a typical margin of about 15%)",
-    "fixed_cost_per_store": "target 1",
-    "expectation": "target 2 (19% fully engaged, 24% actively disengaged)",
-    "local_market_spread": "target 5 (unit correlation of employee with customer "
-                           "engagement about 0.3)",
-    "expectation_sd": "target 2 (segment shares)",
-    "satisfaction_adjustment": "rational satisfaction follows the last encounters",
-    "attachment_gain": "emotional attachment moves over months (seed 002)",
-    "attachment_loss_ratio": "negativity bias: a bad encounter weighs 2-3 good ones",
-    "passion_adjustment": "passion builds slowly on the other three",
-    "annual_churn_rate": "retail-bank and service churn about 20%/year",
-    "churn_engagement_sensitivity": "target 3 (emotionally satisfied churn about 37% less)",
-    "acquisition_rate": "keeps the default chain's customer base about stable",
-    "market_size": "catchments saturate",
-    "acquisition_cost": "5-25x the cost of keeping a customer",
-    "referral_rate": "word of mouth of fully engaged customers",
-    "deterrence": "word of mouth of actively disengaged customers",
-    "customer_programme_budget": "policy lever",
-    "customer_programme_effect": "target 7 (customer-only gains erode)",
-    "customer_programme_habituation_weeks": "target 7",
-    "customer_programme_promise": "target 7",
-    "transparency": "policy lever (seeds 000/001)",
-    "crisis_demand_drop": "pandemic-like fall in visits",
-    "crisis_churn_effect": "anxiety raises churn (seeds 000/001)",
-    "crisis_stress_effect": "stress weighs on staff (seeds 000/001)",
-    "anxiety_recovery": "seeds 000/001: reassurance and transparency speed recovery",
-    "layoff_brand_damage": "seed 000: customers watch how staff are treated",
-    "mission_resonance": "policy lever (seed 003)",
-    "frontline_recognition": "policy lever (seed 003: the front line as heroes)",
-    "recognition_cost": "modest recognition budget",
-    "staffing_rule": "policy lever (Markey 2014)",
-    "staffing_follows_demand": "chains re-plan labour to traffic each quarter",
-    "staffing_review_weeks": "quarterly reviews",
+# --- provenance -------------------------------------------------------------------------------
+# Where each default comes from, as one of three kinds (MODEL_NOTES "Calibration honesty"):
+#   published: a published number and its reference;
+#   fitted:    fitted to a named calibration target (validation.TARGETS), by the stated procedure;
+#   assumed:   a modelling choice, with the reason it is acceptable.
+# No source may cite the conclusion the parameter then produces (tests/test_parameters.py).
+PROVENANCE_KINDS = ("published", "fitted", "assumed")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a parameter's default comes from."""
+
+    kind: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text}"
+
+
+def published(text: str) -> Provenance:
+    return Provenance("published", text)
+
+
+def fitted(text: str) -> Provenance:
+    return Provenance("fitted", text)
+
+
+def assumed(text: str) -> Provenance:
+    return Provenance("assumed", text)
+
+
+# The standardised-effect conversion rule: a published standardised effect d (Cohen's d,
+# Hedges' g, δ) on engagement is d x ENGAGEMENT_SD on the model's 0-1 engagement score, where
+# ENGAGEMENT_SD is the simulated between-employee SD of engagement in the default chain (a test
+# keeps it true).
+ENGAGEMENT_SD = 0.083
+
+PROVENANCE: dict[str, Provenance] = {
+    "n_stores": assumed("scale of a regional chain; results are read per store, any size works"),
+    "employees_per_store": assumed("scale choice; staff per customer sets the workload"),
+    "customers_per_store": assumed("scale choice"),
+    "store_size_spread": assumed("Human Sigma: unit performance is widely spread; no published "
+                                 "size SD for one chain"),
+    "staffing_spread": assumed("some stores run above 90% of capacity, as in Oliva & Sterman's "
+                               "service centre"),
+    "frontline_share": assumed("typical service outlet"),
+    "staffing_level": assumed("policy lever (1 = the plan)"),
+    "supervisor_quality_mean": assumed("scale midpoint"),
+    "supervisor_quality_sd": fitted("target 4 (managers >= 70% of unit variance)"),
+    "supervisor_climate_effect": fitted("targets 4 and 5 (unit spread of engagement)"),
+    "coaching_hours": assumed("policy lever; a little coaching in a typical firm"),
+    "coaching_targeting": assumed("policy lever (Markey 2014 describes the practice)"),
+    "coaching_effect": published(
+        "Jones, Woods & Guillaume 2016 (k = 17): workplace coaching δ = 0.51 on affective "
+        "outcomes; read as the gain at the end of six one-hour sessions two weeks apart: "
+        "0.51 x ENGAGEMENT_SD / rules.programme_gain_at_end(6, 2, coaching_decay)"),
+    "coaching_decay": assumed(
+        "no meta-analytic persistence figure for coaching or for HR programmes: the same prior "
+        "for both, gains fading as fast as drivers return to their level (driver_adjustment)"),
+    "coaching_skill_share": published(
+        "Jones, Woods & Guillaume 2016: skill-based δ = 0.28 vs affective 0.51, ratio 0.55"),
+    "supervisor_weekly_wage": assumed("US retail/service supervisor pay, about $73,000/year"),
+    "hr_budget": assumed("policy lever"),
+    "hr_cadence_weeks": assumed("quarterly programme rounds"),
+    "hr_effect": published(
+        "Knight, Patterson & Dawson 2017 (k = 14): work-engagement interventions g = 0.29 "
+        "(95% CI 0.12-0.46), read as the gain right after one round at the typical spend per "
+        "participant (hr_spend_scale), as coaching's is read at a typical dose: 0.29 x "
+        "ENGAGEMENT_SD / (1 - exp(-1))"),
+    "hr_spend_scale": assumed("no published cost per participant for the interventions "
+                              "Knight et al. pool; wide distribution"),
+    "hr_decay": assumed(
+        "no meta-analytic persistence figure for coaching or for HR programmes: the same prior "
+        "for both (see coaching_decay)"),
+    "hr_reach": assumed("Knight et al. 2017 report variable implementation and uptake"),
+    "hr_reach_rule": assumed("no evidence on who takes part in engagement programmes: "
+                             "uniform by default, self-selection as an option"),
+    "hr_skill_share": assumed("Knight et al. 2017 report engagement outcomes only"),
+    "reciprocity_strength": fitted(
+        "targets 4 and 5: direction from customer-mistreatment and emotional-labour studies "
+        "(Dormann & Zapf 2004; Wang, Liao, Zhan & Shi 2011) and beneficiary contact (Grant et "
+        "al. 2007), no published size; above about 0.1 the loop spreads stores beyond the "
+        "unit correlation and quartile bands, so the largest value inside them"),
+    "driver_baseline": fitted("Gallup employee segments: about 30% engaged, 50% not, 20% "
+                              "actively disengaged"),
+    "driver_adjustment": assumed("drivers respond within a few months"),
+    "driver_noise": assumed("week-to-week variation"),
+    "trait_sd": fitted("Gallup employee segments (about 30% engaged, 20% actively "
+                       "disengaged)"),
+    "tenure_drift": assumed("Bain/Netsurvey 2013 report engagement falling with tenure; size "
+                            "not published"),
+    "frontline_penalty": assumed("Bain/Netsurvey 2013 report engagement lowest in sales and "
+                                 "service roles; size not published"),
+    "strain_penalty": assumed("seed 002: staff worried about problems serve worse; size not "
+                              "published"),
+    "skill_learning": assumed("a new hire reaches most of full skill within a year"),
+    "new_hire_skill": assumed("Markey 2014: new hires start with low skill"),
+    "new_hire_engagement": assumed("honeymoon of new hires"),
+    "annual_quit_rate": published("US accommodation/food-service and retail quits about "
+                                  "40-60%/year (BLS JOLTS annual quits rates)"),
+    "quit_engagement_sensitivity": fitted("target 5 (turnover -25% to -65%, top vs bottom "
+                                          "quartile)"),
+    "quit_strain_sensitivity": assumed("Oliva & Sterman 2001: fatigue raises turnover"),
+    "vacancy_fill_rate": assumed("vacancies open about two weeks"),
+    "weekly_wage": published("US front-line service pay about $36,000/year (BLS OES)"),
+    "hiring_cost_share": published("Boushey & Glynn 2012: median 21% of annual pay"),
+    "severance_weeks": assumed("typical severance"),
+    "hours_per_employee": assumed("contracted hours"),
+    "max_overtime": assumed("Oliva & Sterman 2001: effort before corner cutting"),
+    "strain_build": assumed("Oliva & Sterman 2001: fatigue under sustained pressure"),
+    "strain_adjustment": assumed("fatigue builds and fades over weeks"),
+    "min_service_share": assumed("staff will cut a contact to about half its design time "
+                                 "before customers go unserved; service needs people"),
+    "unserved_churn": assumed("a customer turned away often tries elsewhere; no published "
+                              "rate for this setting"),
+    "standard_erosion_weeks": assumed("Oliva & Sterman 2001: standards erode quickly"),
+    "standard_recovery_weeks": fitted("target 8 (Oliva & Sterman 2001: standards recover "
+                                      "slowly)"),
+    "service_policy": assumed("policy lever (seed 003)"),
+    "busyness_emotion_effect": assumed("Rafaeli & Sutton 1990; Pugh 2001 (direction, not "
+                                       "size)"),
+    "quality_noise": assumed("encounter-to-encounter variation"),
+    "problem_rate": assumed("share of contacts with a problem"),
+    "recovery_effect": assumed("service recovery builds integrity (Human Sigma)"),
+    "cost_per_contact": assumed("direct cost to serve"),
+    "visits_per_week": assumed("a visit every other week"),
+    "visit_engagement_slope": fitted("target 2 (+23% / -13% revenue by segment)"),
+    "basket": assumed("scale choice"),
+    "spend_engagement_slope": fitted("target 2 (+23% / -13% revenue by segment)"),
+    "wallet_spread": assumed("heterogeneous wallets"),
+    "gross_margin": published(
+        "NRA & Deloitte, Restaurant Industry Operations Report 2010: food and beverage cost "
+        "about one third of sales (margin about 0.67), the cost structure of a service outlet "
+        "whose labour is also about a third of sales, as here"),
+    "fixed_cost_per_store": published(
+        "US Census Bureau Business Expenses Survey 2007, food-service establishments (as "
+        "reported by Dorfman 2013): lease and rental payments 8% of expenses, about $2,000 a "
+        "week of the default store's $25,000 of expenses"),
+    "expectation": fitted("target 2 (19% fully engaged, 24% actively disengaged)"),
+    "local_market_spread": fitted("target 5 (unit correlation of employee with customer "
+                                  "engagement about 0.3)"),
+    "expectation_sd": fitted("target 2 (segment shares)"),
+    "satisfaction_adjustment": assumed("rational satisfaction follows the last encounters"),
+    "attachment_gain": assumed("emotional attachment moves over months (seed 002)"),
+    "attachment_loss_ratio": published("negativity bias: bad events weigh about 2-3 good ones "
+                                       "(Baumeister et al. 2001)"),
+    "passion_adjustment": assumed("passion builds slowly on the other three"),
+    "annual_churn_rate": assumed("retail-bank and service churn about 20%/year"),
+    "churn_engagement_sensitivity": fitted("target 3 (emotionally satisfied churn about 37% "
+                                           "less)"),
+    "acquisition_rate": assumed("keeps the default chain's customer base about stable"),
+    "market_size": assumed("catchments saturate"),
+    "acquisition_cost": assumed("acquiring costs 5-25x keeping a customer (commonly cited)"),
+    "referral_rate": assumed("word of mouth of fully engaged customers"),
+    "deterrence": assumed("word of mouth of actively disengaged customers"),
+    "customer_programme_budget": assumed("policy lever"),
+    "customer_programme_effect": assumed("a campaign moves attachment over weeks"),
+    "customer_programme_promise": assumed(
+        "a programme's promise raises what customers expect (Oliver 1980, "
+        "expectation-disconfirmation); size not published: a quarter of the encounter-to-"
+        "encounter spread of quality (quality_noise) per $20/customer/year, set before any "
+        "run of the erosion measure"),
+    "expectation_adaptation_weeks": assumed(
+        "expectations adapt to a brand's promise over months (Oliver 1980: expectations are "
+        "an adaptation level); size not published"),
+    "transparency": assumed("policy lever (seeds 000/001)"),
+    "crisis_demand_drop": assumed("pandemic-like fall in visits"),
+    "crisis_churn_effect": assumed("anxiety raises churn (seeds 000/001)"),
+    "crisis_stress_effect": assumed("stress weighs on staff (seeds 000/001)"),
+    "anxiety_recovery": assumed("seeds 000/001: reassurance and transparency speed recovery"),
+    "layoff_brand_damage": assumed("seed 000: customers watch how staff are treated"),
+    "mission_resonance": assumed("policy lever (seed 003)"),
+    "frontline_recognition": assumed("policy lever (seed 003: the front line as heroes)"),
+    "recognition_cost": assumed("modest recognition budget"),
+    "staffing_rule": assumed("policy lever (Markey 2014)"),
+    "staffing_follows_demand": assumed("chains re-plan labour to traffic each quarter"),
+    "staffing_review_weeks": assumed("quarterly reviews"),
+}
+
+
+def provenance(name: str) -> Provenance:
+    """The provenance of a parameter's default (KeyError if it has none: a test forbids that)."""
+    return PROVENANCE[name]
+
+
+def provenance_counts() -> dict[str, int]:
+    """How many parameters are published, fitted and assumed."""
+    counts = dict.fromkeys(PROVENANCE_KINDS, 0)
+    for name in PARAMETER_NAMES:
+        counts[PROVENANCE[name].kind] += 1
+    return counts
+
+
+# --- uncertainty ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Uncertain:
+    """A parameter whose value the evidence leaves uncertain: a normal distribution truncated to
+    [low, high], with the source of its centre and spread."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+    source: str
+
+    def describe(self) -> str:
+        return (f"normal(mean {self.mean:g}, sd {self.sd:g}) truncated to [{self.low:g}, "
+                f"{self.high:g}]")
+
+
+# Parameters drawn per replication under `uncertainty: evidence` (sim.studies.uncertainty).
+UNCERTAIN: dict[str, Uncertain] = {
+    "coaching_effect": Uncertain(
+        0.0094, 0.0028, 0.0, 0.05, "Jones et al. 2016 δ = 0.51; SD 0.15 in δ units (the "
+        "spread of coaching meta-analyses, Theeboom et al. 2014: g 0.43-0.74), converted alike"),
+    "coaching_decay": Uncertain(
+        0.06, 0.03, 0.01, 0.25, "assumed: half-life from about 3 weeks to over a year; the "
+        "same distribution as hr_decay"),
+    "hr_effect": Uncertain(
+        0.038, 0.0114, 0.0, 0.15, "Knight, Patterson & Dawson 2017: g = 0.29, 95% CI "
+        "0.12-0.46, SD = CI width / 3.92, converted alike"),
+    "hr_decay": Uncertain(
+        0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
+    "hr_reach": Uncertain(
+        0.8, 0.15, 0.2, 1.0, "assumed: uptake varies between programmes (Knight et al. 2017: "
+        "implementation success varied)"),
+    "hr_spend_scale": Uncertain(
+        400.0, 200.0, 50.0, 1500.0, "assumed: no published cost per participant"),
+    "reciprocity_strength": Uncertain(
+        0.08, 0.04, 0.0, 0.25, "assumed: no published size; from none to three times the "
+        "default"),
+    "customer_programme_promise": Uncertain(
+        0.03, 0.015, 0.0, 0.1, "assumed: no published size; coefficient of variation 0.5"),
+    "expectation_adaptation_weeks": Uncertain(
+        26.0, 13.0, 4.0, 104.0, "assumed: from a month to two years"),
+    "customer_programme_effect": Uncertain(
+        0.03, 0.015, 0.0, 0.2, "assumed: no published effect of a loyalty campaign on "
+        "attachment; coefficient of variation 0.5"),
 }
 
 
@@ -528,7 +704,9 @@ def parameter_table() -> list[dict[str, Any]]:
             "unit": m["unit"],
             "default": f.default,
             "allowed": describe_allowed(f.name),
-            "source": SOURCES.get(f.name, m["source"]),
+            "provenance": PROVENANCE[f.name].kind,
+            "source": PROVENANCE[f.name].text,
+            "uncertainty": UNCERTAIN[f.name].describe() if f.name in UNCERTAIN else "",
         })
     return rows
 
@@ -539,12 +717,20 @@ ODD_TABLE_END = "<!-- parameters:end -->"
 
 def markdown_table() -> str:
     """The ODD parameter table, one row per parameter, grouped as in the dataclass."""
-    lines = ["| group | name | meaning | unit | default | allowed | source |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| group | name | meaning | unit | default | allowed | provenance | source |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in parameter_table():
         default = repr(row["default"]) if isinstance(row["default"], str) else f"{row['default']:g}"
+        source = row["source"]
+        if row["uncertainty"]:
+            source += (f". **Uncertain:** {row['uncertainty']} "
+                       f"({UNCERTAIN[row['name']].source})")
         lines.append(f"| {row['group']} | `{row['name']}` | {row['meaning']} | {row['unit']} | "
-                     f"{default} | {row['allowed']} | {row['source']} |")
+                     f"{default} | {row['allowed']} | {row['provenance']} | {source} |")
+    counts = provenance_counts()
+    lines += ["", "Provenance of the defaults: " + ", ".join(
+        f"{n} {kind}" for kind, n in counts.items()) + f"; {len(UNCERTAIN)} parameters carry "
+        "a distribution drawn under `uncertainty: evidence`."]
     return "\n".join(lines)
 
 

@@ -38,7 +38,9 @@ LEARNING_AT_ZERO_ENGAGEMENT = 0.5  # on-the-job learning rises from this at enga
 STRAIN_EMOTION_LOSS = 0.3  # displayed emotion lost per unit of strain
 UNSKILLED_PACE, SKILL_PACE = 0.7, 0.3  # pace of work: 0.7 for a novice, 1.0 fully skilled
 STRAIN_PACE_LOSS = 0.3  # share of pace lost per unit of strain
-MAX_PRESSURE = 5.0  # work pressure is capped (and is this when nobody is on the front line)
+# Work pressure is capped (and is this when nobody is on the front line): a store that would
+# need fifty times its staff's hours serves almost no one either way (served_share).
+MAX_PRESSURE = 50.0
 BUSY_FROM, BUSY_SPAN = 0.75, 0.5  # busyness rises from pressure 0.75 to full at 1.25
 MAX_VISIT_PROBABILITY = 0.95
 ANXIETY_SPEND_LOSS = 0.2  # share of spend an anxious (A = 1) customer holds back
@@ -83,8 +85,6 @@ MISSION_PURPOSE_EFFECT = 0.2
 TYPICAL_MISSION_RESONANCE = 0.3
 # Affiliation level gained by front-line staff under full recognition (seed 003).
 RECOGNITION_AFFILIATION = 0.08
-# Share of a coaching hour's driver gain that also goes to skill (coaching teaches).
-COACHING_SKILL_SHARE = 0.5
 # The customer programme's effect and promise are stated per this budget ($/customer/year);
 # its weekly pull is capped so that no budget makes attachment jump.
 PROGRAMME_BUDGET_UNIT = 20.0
@@ -112,9 +112,10 @@ def transparency_cushion(transparency: float) -> float:
 
 # --- employees --------------------------------------------------------------------------------
 
-def employee_engagement(drivers_mean, hr_boost, strain, strain_penalty):
-    """Engagement: the four drivers' mean plus any programme boost, less what strain takes."""
-    return np.clip(drivers_mean + hr_boost - strain_penalty * strain, 0.0, 1.0)
+def employee_engagement(drivers_mean, policy_gains, strain, strain_penalty):
+    """Engagement: the four drivers' mean plus the gains policies have left on them, less what
+    strain takes."""
+    return np.clip(drivers_mean + policy_gains - strain_penalty * strain, 0.0, 1.0)
 
 
 def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_weeks,
@@ -126,20 +127,70 @@ def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_wee
             - frontline_penalty * frontline * (1.0 - recognition))
 
 
-def coaching_gain(hours, supervisor_quality, engagement, coaching_effect):
-    """Driver gain from coaching: strongest for a good supervisor and a disengaged employee."""
+# --- employee-side policies: one channel for all (issue 10) -----------------------------------
+# Every employee-side programme (coaching, HR programmes) acts the same way: a dose reaches some
+# employees (its reach rule), gives each an impulse on the drivers (its effect per unit of dose,
+# times the room the employee has to grow), and the gain then fades at the programme's own
+# weekly rate (its persistence). Effects are stated for an employee of engagement 0.5.
+TYPICAL_ENGAGEMENT = 0.5
+
+
+def room_to_grow(engagement):
+    """How much of a programme's stated effect an employee can take: more for the disengaged,
+    1 at engagement 0.5, none at 1 (the same for every programme)."""
+    return np.clip((1.0 - engagement) / (1.0 - TYPICAL_ENGAGEMENT), 0.0, 2.0)
+
+
+def coaching_impulse(hours, supervisor_quality, engagement, coaching_effect):
+    """Engagement gain from this week's coaching: per hour, scaled by the coach's quality."""
     return (coaching_effect * hours * (supervisor_quality / AVERAGE_SUPERVISOR)
-            * (1.0 - engagement))
+            * room_to_grow(engagement))
 
 
-def hr_programme_boost(spend_per_round, hr_effect, spend_scale):
-    """Boost one programme round gives a participant: diminishing returns in spend."""
-    return hr_effect * (1.0 - np.exp(-spend_per_round / spend_scale))
+def hr_impulse(spend_per_round, hr_effect, spend_scale, engagement):
+    """Engagement gain one programme round gives a participant: `hr_effect` at saturating
+    spend, with diminishing returns in spend."""
+    return hr_effect * (1.0 - np.exp(-spend_per_round / spend_scale)) * room_to_grow(engagement)
 
 
-def hr_participation(engagement, reach):
-    """Chance to take part in a programme round: the least engaged take part least."""
-    return reach * engagement
+def hr_participation(engagement, reach, rule):
+    """Chance to take part in a programme round: `reach` for everyone, or (rule
+    'engaged_more') in proportion to engagement, so the least engaged take part least."""
+    if rule == "engaged_more":
+        return reach * engagement
+    return np.full(np.shape(engagement), reach)
+
+
+def fade(gain, weekly_decay):
+    """A programme's gain one week later."""
+    return gain * np.float32(1.0 - weekly_decay)
+
+
+def programme_gain_at_end(sessions, spacing_weeks, weekly_decay):
+    """Gain left at the last of `sessions` doses of impulse 1, `spacing_weeks` apart: the factor
+    that turns a published end-of-programme effect into an impulse per dose."""
+    k = np.arange(sessions)
+    return float(np.sum((1.0 - weekly_decay) ** (spacing_weeks * k)))
+
+
+# --- reciprocity: customers act on the staff who serve them (issue 10) ------------------------
+# Deviations are taken from a typical firm's customer mix (Gallup 2009: 19% fully engaged, 24%
+# actively disengaged), so a typical store's staff feel no net push either way.
+TYPICAL_FAN_SHARE = 0.19
+TYPICAL_HOSTILE_SHARE = 0.24
+
+
+def gratitude_lift(fan_share, strength):
+    """Purpose and affiliation level front-line staff gain from serving attached regulars
+    (meaningful contact with the people their work helps: Grant 2007, 2008)."""
+    return strength * (fan_share - TYPICAL_FAN_SHARE)
+
+
+def hostility_strain(hostile_share, complaint_share, strength):
+    """Strain front-line staff take from hostile (actively disengaged) customers and repeat
+    complaints (customer mistreatment, emotional labour: Dormann & Zapf 2004; Grandey, Dickter
+    & Sin 2004; Wang, Liao, Zhan & Shi 2011)."""
+    return strength * (hostile_share - TYPICAL_HOSTILE_SHARE + complaint_share)
 
 
 def strain_level(pressure, strain_build, crisis_stress):
@@ -184,9 +235,20 @@ def work_pressure(contacts, standard_minutes, available_hours):
     return np.minimum(pressure, MAX_PRESSURE)
 
 
-def delivered_minutes(standard_minutes, pressure, max_overtime):
-    """Time actually given per contact: staff first work harder, then cut corners."""
-    return standard_minutes * np.minimum(1.0, (1.0 + max_overtime) / np.maximum(pressure, 1e-9))
+def delivered_minutes(standard_minutes, pressure, max_overtime, min_service_share):
+    """Time actually given per served contact: staff first work harder, then cut corners, but
+    not below `min_service_share` of the standard (below that, contacts go unserved)."""
+    share = np.minimum(1.0, (1.0 + max_overtime) / np.maximum(pressure, 1e-9))
+    return standard_minutes * np.maximum(share, min_service_share)
+
+
+def served_share(pressure, max_overtime, min_service_share, available_hours):
+    """Share of contacts the front line can serve at all: everyone until the staff, working
+    harder and cutting corners down to `min_service_share` of the standard, run out of hours;
+    beyond that the rest wait in vain or walk out (none where nobody is on the front line)."""
+    floor = max(min_service_share, 1e-9)
+    share = np.clip((1.0 + max_overtime) / (np.maximum(pressure, 1e-9) * floor), 0.0, 1.0)
+    return np.where(available_hours > 0, share, 0.0)
 
 
 def busyness(pressure):

@@ -27,12 +27,14 @@ SERVICE_POLICY_SPECS = {
 @dataclass(frozen=True)
 class Encounters:
     """One week of service. Per customer (rows of the customer population): whether they
-    visited, the quality they met, whether a problem was resolved or left unresolved, and their
+    visited and whether anyone served them (a visitor nobody serves meets quality 0 and buys
+    nothing), the quality they met, whether a problem was resolved or left unresolved, and their
     emotional engagement when they came. Per store: visits, contacts (visits + last week's
     repeats), work pressure, repeat contacts for next week, front-line headcount, the sum of
     visitors' quality, and the service standard (min/contact) after this week's drift."""
 
     visit: np.ndarray
+    served: np.ndarray
     quality: np.ndarray
     resolved: np.ndarray
     unresolved: np.ndarray
@@ -44,6 +46,33 @@ class Encounters:
     front_count: np.ndarray
     quality_sum: np.ndarray
     standard_minutes: np.ndarray
+
+
+@dataclass(frozen=True)
+class CustomerClimate:
+    """What the front line of each store met this week: the shares of visits by fully engaged
+    and by actively disengaged customers, and of visits left with an unresolved problem."""
+
+    fans: np.ndarray
+    hostile: np.ndarray
+    complaints: np.ndarray
+
+    @staticmethod
+    def typical(n_stores: int) -> CustomerClimate:
+        """A typical firm's mix (no net push on staff): for the spin-up, before customers."""
+        return CustomerClimate(np.full(n_stores, rules.TYPICAL_FAN_SHARE),
+                               np.full(n_stores, rules.TYPICAL_HOSTILE_SHARE),
+                               np.zeros(n_stores))
+
+
+def customer_climate(cust: Population, enc: Encounters) -> CustomerClimate:
+    """The mix of customers each store's front line served this week."""
+    n_s = len(enc.visits)
+    code = np.where(enc.visit, cust.store * 4 + rules.customer_segments(enc.engagement), 4 * n_s)
+    by_segment = np.bincount(code, minlength=4 * n_s + 1)[: 4 * n_s].reshape(n_s, 4)
+    visits = np.maximum(enc.visits, 1)
+    return CustomerClimate(by_segment[:, 0] / visits, by_segment[:, 3] / visits,
+                           enc.repeat / visits)
 
 
 def front_line_hours(emp: Population, params: Parameters, n_stores: int) -> np.ndarray:
@@ -78,7 +107,9 @@ def serve(emp: Population, cust: Population, params: Parameters, standard_minute
     visits = np.bincount(store, visit, n_s)
     contacts = visits + repeat_contacts
     pressure = rules.work_pressure(contacts, standard_minutes, available)
-    delivered = rules.delivered_minutes(standard_minutes, pressure, p.max_overtime)
+    delivered = rules.delivered_minutes(standard_minutes, pressure, p.max_overtime,
+                                        p.min_service_share)
+    can_serve = rules.served_share(pressure, p.max_overtime, p.min_service_share, available)
     adequacy = np.minimum(delivered / policy["minutes"], 1.0)
     standard = rules.drift_standard(standard_minutes, delivered, policy["minutes"], pressure,
                                     p.standard_erosion_weeks, p.standard_recovery_weeks)
@@ -94,23 +125,31 @@ def serve(emp: Population, cust: Population, params: Parameters, standard_minute
     start = np.cumsum(staff) - staff
     start = np.where(staff > 0, start, len(capability) - 1)
     staff = np.maximum(staff, 1)
-    pick = start[store] + (g.random(cust.size, dtype=F32) * staff[store]).astype(np.intp)
+    slot = g.random(cust.size, dtype=F32) * staff[store]
+    pick = start[store] + slot.astype(np.intp)
     np.minimum(pick, (start + staff - 1)[store], out=pick)
     quality = capability[pick]
     quality += F32(p.quality_noise) * g.standard_normal(cust.size, dtype=F32)
     np.clip(quality, 0.0, 1.0, out=quality)
+    if (can_serve < 1.0).any():
+        # The fraction of the uniform that picked the employee is itself uniform and
+        # independent of the pick: no extra draw, so the streams stay aligned across arms.
+        served = visit & ((slot - np.floor(slot)) < can_serve[store])
+        quality[visit & ~served] = 0.0  # waited in vain or walked out
+    else:
+        served = visit
 
     # Problems and their resolution (one uniform draw decides both).
     draw = g.random(cust.size, dtype=F32)
     p_problem = rules.problem_probability(quality, F32(p.problem_rate))
-    problem = visit & (draw < p_problem)
+    problem = served & (draw < p_problem)
     resolve_share = F32(policy["first_contact_resolution"]) * np.minimum(
         quality + rules.RESOLUTION_QUALITY_LIFT, 1.0)
     resolved = problem & (draw < p_problem * resolve_share)
     unresolved = problem & ~resolved
 
     return Encounters(
-        visit=visit, quality=quality, resolved=resolved, unresolved=unresolved,
+        visit=visit, served=served, quality=quality, resolved=resolved, unresolved=unresolved,
         engagement=engagement, visits=visits, contacts=contacts, pressure=pressure,
         repeat=np.bincount(store, unresolved, n_s),
         front_count=np.bincount(front_store, minlength=n_s),

@@ -24,7 +24,8 @@ SPIN_UP_WEEKS = 104
 
 EMPLOYEE_COLUMNS = {
     "store": np.intp, "frontline": bool, "autonomy": F32, "mastery": F32, "purpose": F32,
-    "affiliation": F32, "trait": F32, "skill": F32, "strain": F32, "hr_boost": F32,
+    "affiliation": F32, "trait": F32, "skill": F32, "strain": F32, "coaching_gain": F32,
+    "hr_gain": F32,
     "engagement": F32, "tenure": np.int32, "hired_week": np.int32, "left_week": np.int32,
     "left_reason": np.int8,
 }
@@ -163,7 +164,8 @@ def expected_quality(emp: Population, params: Parameters, chain: Chain,
     store = emp.store[front]
     pressure = planned_pressure(emp, p, chain, standard_minutes)
     adequacy = np.minimum(rules.delivered_minutes(
-        standard_minutes, pressure, p.max_overtime) / standard_minutes, 1.0)
+        standard_minutes, pressure, p.max_overtime, p.min_service_share) / standard_minutes,
+        1.0)
     emotion = rules.displayed_emotion(emp.engagement[front], emp.strain[front],
                                       rules.busyness(pressure)[store], p.busyness_emotion_effect)
     cap = rules.service_capability(emp.skill[front], emotion, adequacy[store])

@@ -622,7 +622,10 @@ def money_lines(split: MoneySplit, reps: int) -> list[str]:
 
 
 def evidence(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> list[str]:
-    """Markdown blocks: each arm against the baseline, every metric, the money split."""
+    """Markdown blocks: each arm against the baseline, every metric, the money split; under
+    `uncertainty: evidence`, how often each arm wins across the drawn worlds."""
+    from sim.studies.uncertainty import world_sentence
+
     blocks = []
     base = scenario.baseline_arm
     label = scenario.arm_label
@@ -648,8 +651,33 @@ def evidence(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> 
             lines.append(f"- {m.label}: {levels}, difference {estimate_words(m, est)}"
                          f"{'; ' + heads if heads else ''}: {verdict}.")
         lines += [f"- {line}" for line in money_lines(money_split(metrics, arm, base), reps)]
+        if scenario.uncertainty == "evidence":
+            sentence = world_sentence(metrics, arm, base, arm_label=label(arm),
+                                      other_label=label(base))
+            lines.append(f"- {md_text(sentence)}")
         blocks.append("\n".join(lines))
+    if scenario.uncertainty == "evidence":
+        blocks.append(_worlds_block(scenario, metrics, arms))
     return blocks
+
+
+def _worlds_block(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> str:
+    """Under `uncertainty: evidence`: the most profitable policy against each other policy,
+    across the drawn worlds."""
+    from sim.studies.uncertainty import world_sentence
+
+    base, label = scenario.baseline_arm, scenario.arm_label
+    means = metrics.groupby("arm")["profit"].mean().reindex(list(arms)).dropna()
+    others = [a for a in means.sort_values(ascending=False).index if a != base]
+    if len(others) < 2:
+        return ""
+    best = others[0]
+    lines = ["**Across plausible worlds** (each replication drew the uncertain effect sizes "
+             "and persistence from their declared distributions, docs/ODD.md; the same draw in "
+             "every arm):", ""]
+    lines += [f"- {md_text(world_sentence(metrics, best, o, arm_label=label(best),
+                                          other_label=label(o)))}" for o in others[1:]]
+    return "\n".join(lines)
 
 
 def _mean(metrics: pd.DataFrame, arm: str, column: str) -> float:

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sim.data import SCENARIOS
 from sim.model.events import FIXED_AT_SETUP, Crisis, Event, Layoff, declared_fields, parse_event
 from sim.model.parameters import (
+    PROVENANCE,
+    UNCERTAIN,
     Parameters,
     chain_size_problem,
     describe_allowed,
@@ -56,7 +58,11 @@ def parameter_model() -> type[BaseModel]:
         fields[f.name] = (annotation, Field(
             default=f.default, ge=meta["low"], le=meta["high"],
             description=f"{meta['doc']} [{meta['unit']}]",
-            json_schema_extra={"allowed": allowed, "unit": meta["unit"], "group": meta["group"]},
+            json_schema_extra={
+                "allowed": allowed, "unit": meta["unit"], "group": meta["group"],
+                "provenance": str(PROVENANCE[f.name]),
+                **({"uncertainty": UNCERTAIN[f.name].describe()} if f.name in UNCERTAIN
+                   else {})},
         ))
     model = create_model(
         "ModelParameters", __config__=_STRICT,
@@ -256,11 +262,14 @@ class Study(BaseModel):
                                     "(e.g. a crisis).")
     story: Story | None = Field(default=None, description="Optional narrative for a workshop: "
                                 "what to watch and what to try next.")
-    uncertainty: Literal["none", "posterior"] = Field(
+    uncertainty: Literal["none", "evidence", "posterior"] = Field(
         default="none", description="Where each replication's parameters come from: 'none' "
-        "(as given) or 'posterior' (replication r of every arm runs the same draw r of the "
-        "calibration's posterior, under the file's own parameters, so verdicts carry the "
-        "calibration's uncertainty).")
+        "(the defaults and the file's values); 'evidence' (each replication draws the "
+        "uncertain parameters - policy effect sizes and persistence, ... - from the "
+        "distributions their sources give, docs/ODD.md); 'posterior' (replication r runs draw r "
+        "of the calibration's posterior). Either way the draw is the same in every arm and "
+        "parameters the file sets win over it.",
+        json_schema_extra={"allowed": "'none', 'evidence' or 'posterior'"})
     calibration: str | None = Field(
         default=None, description="The calibration folder (written by `loyalty-sim "
         "calibrate`) that `uncertainty: posterior` draws from.",
@@ -286,8 +295,13 @@ class Study(BaseModel):
         return self
 
     def replication_parameters(self) -> list[dict[str, Any]]:
-        """Per replication, the parameters drawn for it (empty without a posterior); the same
-        for every arm and design point (common random numbers)."""
+        """Per replication, the parameters drawn for it (empty under 'none'); the same for every
+        arm and design point (common random numbers). 'evidence' draws from the published
+        distributions (sim.studies.uncertainty), 'posterior' from the calibration folder."""
+        if self.uncertainty == "evidence":
+            from sim.studies.uncertainty import draw_parameters
+
+            return [draw_parameters(seed) for seed in self.seeds()]
         if self.uncertainty != "posterior" or self.calibration is None:
             return [{} for _ in range(self.replications)]
         return [dict(d) for d in _posterior_draws(self.calibration, self.replications,
@@ -381,7 +395,8 @@ class Scenario(Study):
         return [self.seed + r for r in range(self.replications)]
 
     def jobs(self) -> list[Job]:
-        """Every (arm, replication) run, arm by arm; replication r has seed `seed + r`."""
+        """Every (arm, replication) run, arm by arm; replication r has seed `seed + r` (and,
+        under `uncertainty: evidence` or `posterior`, the world drawn for that replication)."""
         drawn = self.replication_parameters()
         return [Job(arm, {**drawn[r], **self.arm_parameters(arm)}, tuple(self.arm_events(arm)),
                     seed, self.horizon_weeks)
@@ -393,6 +408,7 @@ class Scenario(Study):
             "name": self.name, "question": self.question, "description": self.description,
             "horizon_weeks": self.horizon_weeks, "replications": self.replications,
             "seed": self.seed, "baseline": self.baseline_arm,
+            **({"uncertainty": self.uncertainty} if self.uncertainty != "none" else {}),
             "parameters": given(self.parameters),
             "events": [e.as_dict() for e in self.events], "arms": {}}
         if self.story is not None:

@@ -460,9 +460,9 @@ class SweepSpec(Study):
                 applied = {n: values[n] for n in self.factors_of(arm)}
                 events = tuple(self.arm_events(arm))
                 for r, seed in enumerate(self.seeds()):
+                    params = {**drawn[r], **fixed, **applied}
                     runs.append(PlannedRun(len(runs), point, arm, r, Job(
-                        arm, {**drawn[r], **fixed, **applied}, events, seed,
-                        self.horizon_weeks)))
+                        arm, params, events, seed, self.horizon_weeks)))
         return runs
 
     def as_file_data(self) -> dict[str, Any]:

@@ -31,9 +31,10 @@ class Target:
 # from consultancies: bands, not points).
 TARGETS: tuple[Target, ...] = (
     Target("quadrant_one_above", 1, "Stores with one of employee/customer engagement above "
-           "the median vs both below: financial performance", "1.7x", 1.2, 2.2, "x"),
+           "the median vs both below: sales performance (revenue against plan)", "1.7x",
+           1.2, 2.2, "x"),
     Target("quadrant_both_above", 1, "Stores with both above the median vs both below: "
-           "financial performance", "3.4x", 2.4, 4.4, "x"),
+           "sales performance (revenue against plan)", "3.4x", 2.4, 4.4, "x"),
     Target("fully_engaged_share", 2, "Share of customers fully engaged (typical firm)",
            "19%", 0.14, 0.25, "share"),
     Target("actively_disengaged_share", 2, "Share of customers actively disengaged "
@@ -66,6 +67,31 @@ TARGETS: tuple[Target, ...] = (
            "peak gain left after two years", "persists", 0.40, 2.0, "share of peak"),
 )
 TARGETS_BY_KEY = {t.key: t for t in TARGETS}
+
+# Targets the default calibration misses, with what we know of why. A miss is reported here, in
+# the validation table and in the calibration test (which fails if a target outside this list
+# leaves its band, or if a listed one comes back inside it): it is never fixed by widening a
+# band or by tuning a constant that has a source of its own.
+KNOWN_MISSES: dict[str, str] = {
+    "quadrant_both_above": "on sales against plan the model's stores with both engagements "
+    "above the median sell about 1.6x what both-below stores sell per unit of catchment, not "
+    "3.4x; Gallup's multiple is on a composite financial measure whose definition we cannot "
+    "reproduce, and a profit ratio reached it only through the fixed costs netted off",
+    "quartile_profitability": "with gross margin and fixed costs from published figures "
+    "(0.67; rent about $2,000 a store-week) the bottom quartile's margin is thin, so the top "
+    "quartile's is about twice it (+90% to +120%), not +20%; the band is kept and no cost "
+    "is tuned to meet it",
+    "customer_only_erosion": "with erosion coming only from raised expectations (no decay "
+    "constant), a customer-only programme keeps about 65-70% of its peak gain after two "
+    "years, not under 25%; it does erode, and erodes more than with coaching "
+    "(both_persistence about 0.9), but the deep erosion seed 002 describes does not follow "
+    "from this mechanism at the assumed promise",
+    "rational_vs_dissatisfied_churn": "at 200 stores only (6 chains: -0.28 against a band of "
+    "+-0.25; within it at 10 and 50 stores, -0.08 in the validation table): rationally "
+    "satisfied customers churn somewhat less than dissatisfied ones in the largest chains",
+}
+# Misses seen at some chain sizes only: the calibration test does not require them to miss.
+SIZE_DEPENDENT_MISSES = frozenset({"rational_vs_dissatisfied_churn"})
 
 
 # --- one run -----------------------------------------------------------------------------------
@@ -129,8 +155,11 @@ def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
         "actively_disengaged_share": g["actively_disengaged_share"].mean(),
     })
     out["size"] = model.store_size
-    # Profit per store of average size: compares stores fairly whatever their catchment.
-    out["performance"] = out["profit"] / out["size"]
+    # Sales performance as Gallup measured units' financial effectiveness: revenue against the
+    # store's plan, the plan giving each store the chain's sales per unit of catchment size.
+    # (Not profit: a profit ratio can be stretched at will by the fixed costs it nets off.)
+    per_size = out["revenue"] / out["size"]
+    out["performance"] = per_size / per_size.mean()
     out["margin"] = out["profit"] / out["revenue"]
     out["turnover"] = out["quits"] / out["employee_weeks"]
     return out
@@ -139,8 +168,9 @@ def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
 # --- the targets -------------------------------------------------------------------------------
 
 def measure_quadrants(runs: list[Run]) -> dict[str, float]:
-    """Median split on employee and on customer engagement within each chain; mean financial
-    performance of each quadrant relative to 'both below', pooled over chains."""
+    """Median split on employee and on customer engagement within each chain; mean sales
+    performance (revenue against plan) of each quadrant relative to 'both below', pooled over
+    chains."""
     rows = []
     for s in (r.stores for r in runs):
         high_e = s["employee_engagement"] > s["employee_engagement"].median()
@@ -148,8 +178,10 @@ def measure_quadrants(runs: list[Run]) -> dict[str, float]:
         rows.append(pd.DataFrame({"above": high_e.astype(int) + high_c.astype(int),
                                   "performance": s["performance"]}))
     pooled = pd.concat(rows).groupby("above")["performance"].mean()
-    return {"quadrant_one_above": pooled[1] / pooled[0],
-            "quadrant_both_above": pooled[2] / pooled[0]}
+    # A quadrant may be empty in a small chain whose two medians split the same stores.
+    base = pooled.get(0, np.nan)
+    return {"quadrant_one_above": pooled.get(1, np.nan) / base,
+            "quadrant_both_above": pooled.get(2, np.nan) / base}
 
 
 def measure_segments(runs: list[Run]) -> dict[str, float]:
@@ -183,8 +215,12 @@ def measure_churn_by_satisfaction(runs: list[Run]) -> dict[str, float]:
     # A group may be empty in a small sample: its contrast is then undefined (NaN).
     emotional, rational, dissatisfied = (rate.get(g, np.nan) for g in
                                          ("emotional", "rational", "dissatisfied"))
-    return {"emotional_vs_rational_churn": float(emotional / rational - 1),
-            "rational_vs_dissatisfied_churn": float(rational / dissatisfied - 1)}
+    def contrast(a: float, b: float) -> float:
+        # Undefined (NaN) when the reference group is empty or never churned.
+        return float(a / b - 1) if b > 0 else float("nan")
+
+    return {"emotional_vs_rational_churn": contrast(emotional, rational),
+            "rational_vs_dissatisfied_churn": contrast(rational, dissatisfied)}
 
 
 def measure_manager_share(runs: list[Run]) -> dict[str, float]:
@@ -280,7 +316,8 @@ def measure_all(runs: list[Run]) -> dict[str, float]:
 def validation_table(replications: int = 8, seed: int = 1, erosion_replications: int = 4,
                      bootstrap: int = 200, n_stores: int = 50, calibration: Any = None,
                      **params: Any) -> pd.DataFrame:
-    """Each target's published figure, band and simulated value with a 95% CI.
+    """Each target's published figure, band and simulated value with a 95% CI; `note` says
+    what we know of a known miss (KNOWN_MISSES).
 
     Targets 1-5 are pooled over `replications` chains of `n_stores` stores (as in the
     calibration tests; quadrant ratios divide by the weakest stores' mean and need a few hundred
@@ -325,7 +362,8 @@ def validation_table(replications: int = 8, seed: int = 1, erosion_replications:
         rows.append({"target": t.number, "key": t.key, "claim": t.claim,
                      "published": t.published, "band": f"[{t.low:g}, {t.high:g}]",
                      "simulated": estimate[t.key], "ci95_low": float(low),
-                     "ci95_high": float(high), "within_band": t.low <= estimate[t.key] <= t.high})
+                     "ci95_high": float(high), "within_band": t.low <= estimate[t.key] <= t.high,
+                     "note": KNOWN_MISSES.get(t.key, "")})
     table = pd.DataFrame(rows)
     if calibration is not None:
         table.insert(1, "role", [roles.get(k, "not in the calibration") for k in table["key"]])
