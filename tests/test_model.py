@@ -171,16 +171,21 @@ def test_default_baseline_stays_flat_over_three_years():
     # docs/ODD.md section 5: the default baseline stays close to its initial state. Compared:
     # the first and the last quarter of three years, averaged over six seeds; tolerances are
     # those the ODD's "flat" means (customers' segments settle by a few points).
-    first, last = [], []
+    # Turnover is compared over the first and last year: a quarter of a 300-person chain sees
+    # only about 30 quits, so two quarters' rates differ by about 11% (1 SD, six seeds) by
+    # chance alone; over a year that noise is about 5%, well inside the 15% tolerance.
+    first, last, first_year, last_year = [], [], [], []
     for seed in range(1, 7):
         weekly = LoyaltyModel(rng=seed).run(156).model_frame()
         first.append(weekly.iloc[:13].mean())
         last.append(weekly.iloc[-13:].mean())
+        first_year.append(weekly["turnover_rate_annual_pct"].iloc[:52].mean())
+        last_year.append(weekly["turnover_rate_annual_pct"].iloc[-52:].mean())
     before, after = pd.concat(first, axis=1).mean(axis=1), pd.concat(last, axis=1).mean(axis=1)
     change = after - before
     relative = change / before
     assert abs(relative["active_customers"]) < 0.08
-    assert abs(relative["turnover_rate_annual_pct"]) < 0.15
+    assert abs(sum(last_year) / sum(first_year) - 1) < 0.15
     assert abs(relative["headcount"]) < 0.05
     assert abs(change["workload"]) < 0.06
     assert abs(change["service_quality"]) < 0.03
