@@ -24,7 +24,7 @@ from sim.model import MODEL_REPORTERS, STORE_COLUMNS
 from sim.model.parameters import PARAMETER_NAMES
 from sim.studies.labels import humanize
 from sim.studies.report import METRICS, RETURN
-from sim.studies.scenario import SHIPPED_DIR
+from sim.studies.scenario import SHIPPED_DIR, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = Path(sys.executable).with_name("loyalty-sim")
@@ -258,6 +258,11 @@ def test_list_shows_each_shipped_scenario_and_its_question():
         assert path.name in flat
         question = yaml.safe_load(path.read_text())["question"]
         assert " ".join(question.split()[:4]) in flat
+    # Arms are listed by their plain-English labels, not their snake_case names (a label may
+    # wrap inside its cell, so only the baseline's short label is looked for whole).
+    scenario = load_scenario(SHIPPED_DIR / "coaching_vs_hr.yaml")
+    assert f"{scenario.arm_label(scenario.baseline_arm)} (baseline)" in flat
+    assert not [arm for arm in scenario.arms if "_" in arm and arm in flat]
 
 
 # --------------------------------------------------------------- malformed files (hypothesis)

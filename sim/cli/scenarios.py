@@ -193,7 +193,8 @@ def list_scenarios(
             table.add_row(escape(path.name), f"[red]{escape(s)}[/red]", "")
             bad = True
             continue
-        arms = ", ".join(f"{a}{' (baseline)' if a == s.baseline_arm else ''}" for a in s.arms)
+        arms = ", ".join(f"{s.arm_label(a)}{' (baseline)' if a == s.baseline_arm else ''}"
+                         for a in s.arms)
         table.add_row(escape(path.name), escape(s.question), escape(
             f"{arms}\n{s.replications} replications x {s.horizon_weeks} weeks"))
     Console(width=None if sys.stdout.isatty() else 160).print(table)
