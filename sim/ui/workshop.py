@@ -39,7 +39,8 @@ CRISIS_WEEKS = 12
 LAYOFF_DELAY_WEEKS = 4
 DEFAULT_CRISIS_SEVERITY = 0.6
 MODEL_DEFAULTS = "Model defaults"
-# Settings `loyalty-sim ui` hands to the server process (sim.ui.app reads them).
+# Settings `loyalty-sim ui` hands to the server process (the presets and sim.ui.store_view
+# read them).
 SCENARIOS_ENV = "LOYALTY_SIM_SCENARIOS"
 RENDER_INTERVAL_ENV = "LOYALTY_SIM_RENDER_INTERVAL"
 # Above this many stores a redraw per week is more than the room needs; render every k weeks.
