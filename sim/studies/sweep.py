@@ -55,7 +55,8 @@ from sim.studies.store import (
     remove_stale_temporaries,
     run_file_name,
 )
-from sim.studies.sweep_spec import DesignPoints, PlannedRun, SweepSpec, as_spec
+from sim.studies.sweep_design import DesignPoints
+from sim.studies.sweep_spec import PlannedRun, SweepSpec, as_spec
 
 FORMAT = 1
 MANIFEST = "manifest.json"
