@@ -23,7 +23,7 @@ from sim.cli import app as cli_app
 from sim.model.parameters import PARAMETER_NAMES, Parameters, check_value, parameter_fields
 from sim.studies.labels import choice_label
 from sim.studies.scenario import SHIPPED_DIR, load_scenario
-from sim.ui import app, compare_view, store_view
+from sim.ui import app, compare_view, store_view, time_charts
 from sim.ui import assets as ui_assets
 from sim.ui import charts as ui_charts
 from sim.ui import workshop as ui_model
@@ -267,7 +267,7 @@ def test_event_markers_label_every_kind_of_event():
     assert ui_model.event_markers(events) == [
         (13, "coaching 4 h/wk, HR programme $450/employee/yr"), (26, "crisis (severity 0.6)"),
         (28, "layoffs 15%"), (52, "re-hiring")]
-    rows = ui_charts.event_rows(ui_model.event_markers(events))
+    rows = time_charts.event_rows(ui_model.event_markers(events))
     assert [r["week"] for r in rows] == [13, 26, 28, 52]
     assert rows[1]["offset"] != rows[2]["offset"]  # two weeks apart: not on one line
     assert ui_model.policy_start(events) == 13 and ui_model.policy_start([]) == 0
@@ -418,11 +418,11 @@ def test_charts_are_valid_vega_lite_before_and_after_steps():
                           crisis=True, crisis_week=1, crisis_weeks=2)
     for _ in range(2):
         frame = ui_charts.weekly(model)
-        events = ui_charts.event_rows(ui_model.event_markers(model.scheduled))
+        events = time_charts.event_rows(ui_model.event_markers(model.scheduled))
         specs = [ui_charts.store_map(model), ui_charts.quadrant(model),
                  *(build(frame, 10, events=events) for build in (
-                     ui_charts.customers, ui_charts.churn, ui_charts.money,
-                     ui_charts.engagement, ui_charts.turnover, ui_charts.segment_shares)),
+                     time_charts.customers, time_charts.churn, time_charts.money,
+                     time_charts.engagement, time_charts.turnover, time_charts.segment_shares)),
                  *store_view.store_specs(model, view_week=0).values()]
         for spec in specs:
             ui_charts.validate(spec)
@@ -441,7 +441,7 @@ def test_charts_are_valid_vega_lite_before_and_after_steps():
 
 def test_segment_shares_add_up_to_all_customers():
     model = WorkshopModel(n_stores=3, employees_per_store=4, customers_per_store=60).run(4)
-    spec = ui_charts.segment_shares(ui_charts.weekly(model), 10)
+    spec = time_charts.segment_shares(ui_charts.weekly(model), 10)
     shares = pd.DataFrame(spec["datasets"]["segments"])
     assert np.allclose(shares.groupby("week")["share"].sum(), 100, atol=0.5)
 

@@ -11,6 +11,7 @@ from mesa.visualization.solara_viz import ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
 from sim.ui import charts as ui_charts
+from sim.ui import time_charts
 from sim.ui.widgets import (
     EXPLAIN,
     PAGE_CSS,
@@ -128,7 +129,7 @@ def compare_markers(model: ArmsComparison) -> list[tuple[int, str]]:
 def compare_specs(model: ArmsComparison) -> dict[str, dict]:
     frames = {label: ui_charts.weekly(arm) for label, arm in zip(model.labels, model.arms,
                                                                  strict=True)}
-    events = ui_charts.event_rows(compare_markers(model))
+    events = time_charts.event_rows(compare_markers(model))
     first = next(iter(frames.values()))
     weeks = min(len(f) for f in frames.values())
     relative = {}
@@ -141,12 +142,12 @@ def compare_specs(model: ArmsComparison) -> dict[str, dict]:
              for label, f in frames.items()}
     horizon = model.horizon_weeks
     return {
-        "profit": ui_charts.compare_lines(
+        "profit": time_charts.compare_lines(
             relative, "ahead", f"Cumulative profit vs {model.labels[0]} ($)", horizon,
             "$,.0f", events=events),
-        "arm_churn": ui_charts.compare_lines(churn, "churn_13", "Churn (%/yr, 13-wk avg)",
+        "arm_churn": time_charts.compare_lines(churn, "churn_13", "Churn (%/yr, 13-wk avg)",
                                              horizon, ".1f", events=events),
-        "arm_engagement": ui_charts.compare_lines(frames, "employee_engagement",
+        "arm_engagement": time_charts.compare_lines(frames, "employee_engagement",
                                                   "Staff engagement (0-1)", horizon, ".2f",
                                                   events=events),
     }

@@ -14,6 +14,7 @@ from mesa.visualization.utils import update_counter
 
 from sim.studies.labels import choice_label, event_words
 from sim.ui import charts as ui_charts
+from sim.ui import time_charts
 from sim.ui.widgets import (
     PAGE_CSS,
     ChangedCue,
@@ -152,15 +153,15 @@ STORE_CARDS = (
     ("Engagement: staff and customers", "engagement"), ("Staff turnover", "turnover"),
     ("Customer engagement segments", "segments"),
 )
-_TIME_CHARTS = {"customers": ui_charts.customers, "churn": ui_charts.churn,
-                "money": ui_charts.money, "engagement": ui_charts.engagement,
-                "turnover": ui_charts.turnover, "segments": ui_charts.segment_shares}
+_TIME_CHARTS = {"customers": time_charts.customers, "churn": time_charts.churn,
+                "money": time_charts.money, "engagement": time_charts.engagement,
+                "turnover": time_charts.turnover, "segments": time_charts.segment_shares}
 
 
 def store_specs(model: WorkshopModel, view_week: int | None = None) -> dict[str, dict]:
     """Every chart of the store view for a model (and the week looked back at, if any)."""
     frame = ui_charts.weekly(model)
-    events = ui_charts.event_rows(event_markers(model.scheduled))
+    events = time_charts.event_rows(event_markers(model.scheduled))
     specs = {"map": ui_charts.store_map(model, view_week),
              "quadrant": ui_charts.quadrant(model, view_week)}
     for key, build in _TIME_CHARTS.items():
