@@ -24,7 +24,8 @@ from sim.ui import charts as ui_charts
 from sim.ui.assets import ensure_web_assets
 from sim.ui.store_view import _TIME_CHARTS, STORE_CARDS
 from sim.ui.store_view import _event_text as event_text
-from sim.ui.workshop import MODEL_DEFAULTS, Preset, default_arms, event_markers, load_presets
+from sim.ui.timeline import event_markers
+from sim.ui.workshop import MODEL_DEFAULTS, Preset, default_arms, load_presets
 
 pytestmark = pytest.mark.browser
 

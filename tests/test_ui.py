@@ -23,7 +23,7 @@ from sim.cli import app as cli_app
 from sim.model.parameters import PARAMETER_NAMES, Parameters, check_value, parameter_fields
 from sim.studies.labels import choice_label
 from sim.studies.scenario import SHIPPED_DIR, load_scenario
-from sim.ui import app, compare_view, store_view, time_charts
+from sim.ui import app, compare_view, store_view, time_charts, timeline
 from sim.ui import assets as ui_assets
 from sim.ui import charts as ui_charts
 from sim.ui import workshop as ui_model
@@ -264,13 +264,13 @@ def test_event_markers_label_every_kind_of_event():
               {"week": 26, "crisis": {"duration": 26, "severity": 0.6}},
               {"week": 28, "layoff": {"share": 0.15}},
               {"week": 52, "set": {"staffing_level": 1.0}}]
-    assert ui_model.event_markers(events) == [
+    assert timeline.event_markers(events) == [
         (13, "coaching 4 h/wk, HR programme $450/employee/yr"), (26, "crisis (severity 0.6)"),
         (28, "layoffs 15%"), (52, "re-hiring")]
-    rows = time_charts.event_rows(ui_model.event_markers(events))
+    rows = time_charts.event_rows(timeline.event_markers(events))
     assert [r["week"] for r in rows] == [13, 26, 28, 52]
     assert rows[1]["offset"] != rows[2]["offset"]  # two weeks apart: not on one line
-    assert ui_model.policy_start(events) == 13 and ui_model.policy_start([]) == 0
+    assert timeline.policy_start(events) == 13 and timeline.policy_start([]) == 0
 
 
 def test_preset_loads_an_arm_into_the_controls_and_the_model(built):
@@ -418,7 +418,7 @@ def test_charts_are_valid_vega_lite_before_and_after_steps():
                           crisis=True, crisis_week=1, crisis_weeks=2)
     for _ in range(2):
         frame = ui_charts.weekly(model)
-        events = time_charts.event_rows(ui_model.event_markers(model.scheduled))
+        events = time_charts.event_rows(timeline.event_markers(model.scheduled))
         specs = [ui_charts.store_map(model), ui_charts.quadrant(model),
                  *(build(frame, 10, events=events) for build in (
                      time_charts.customers, time_charts.churn, time_charts.money,

@@ -12,6 +12,7 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim.ui import charts as ui_charts
 from sim.ui import time_charts
+from sim.ui.timeline import event_markers
 from sim.ui.widgets import (
     EXPLAIN,
     PAGE_CSS,
@@ -21,7 +22,7 @@ from sim.ui.widgets import (
     RunControls,
     money_text,
 )
-from sim.ui.workshop import ArmsComparison, default_arms, event_markers, load_presets
+from sim.ui.workshop import ArmsComparison, default_arms, load_presets
 
 
 def _recent(frame: pd.DataFrame, column: str, weeks: int = 13) -> float:

@@ -15,6 +15,7 @@ from mesa.visualization.utils import update_counter
 from sim.studies.labels import choice_label, event_words
 from sim.ui import charts as ui_charts
 from sim.ui import time_charts
+from sim.ui.timeline import event_markers, policy_start
 from sim.ui.widgets import (
     PAGE_CSS,
     ChangedCue,
@@ -29,11 +30,9 @@ from sim.ui.workshop import (
     Preset,
     WorkshopModel,
     changed_parameters,
-    event_markers,
     load_presets,
     model_params,
     parameters_of,
-    policy_start,
     preset_problems,
     recommended_render_interval,
 )
