@@ -26,6 +26,7 @@ _HEADS = {"employee_engagement": ("engaged_staff", "disengaged_staff", "staff"),
 
 
 def money_words(value: float, signed: bool = False, decimals: int | None = None) -> str:
+    """Dollars in words: $1.23M, $45.6k, $789 (`signed`: gains with a +)."""
     sign = "−" if value < 0 else ("+" if signed else "")
     v = abs(value)
     if v >= 1e6:
@@ -73,6 +74,7 @@ def estimate_words(m: Metric, est: Estimate) -> str:
 
 
 def join_words(items: Sequence[str]) -> str:
+    """'a, b and c': the non-empty items in a sentence."""
     items = [i for i in items if i]
     if len(items) <= 1:
         return "".join(items)

@@ -13,6 +13,8 @@ from sim.studies.labels import METRICS, RETURN, Metric
 
 
 def decimals_shown(half_width: float, value: float) -> int:
+    """Decimals to show: two significant digits of an interval's half-width, or three of the
+    value where there is no interval (0 to 4)."""
     if math.isfinite(half_width) and half_width > 0:
         return int(min(4, max(0, 1 - math.floor(math.log10(half_width)))))
     if math.isfinite(value) and value != 0:

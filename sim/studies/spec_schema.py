@@ -51,6 +51,7 @@ def allowed_keys(model: Any, names: list[str]) -> str:
 
 
 def field_names(model: Any) -> list[str]:
+    """The keys a model accepts (aliases where it has them); none for anything else."""
     if not is_model(model):
         return []
     return [f.alias or name for name, f in model.model_fields.items()]
@@ -73,6 +74,7 @@ def _step(annotation: Any, part: str | int) -> tuple[Any, Any]:
 
 
 def resolve(model: Any, loc: Sequence[str | int]) -> Any:
+    """The annotation at a key path below `model` (None where the path leads nowhere)."""
     annotation = model
     for part in loc:
         annotation, _ = _step(annotation, part)
@@ -82,6 +84,7 @@ def resolve(model: Any, loc: Sequence[str | int]) -> Any:
 
 
 def field_at(model: Any, loc: Sequence[str | int]) -> Any:
+    """The model field (FieldInfo) at a key path, or None."""
     annotation, field = model, None
     for part in loc:
         annotation, field = _step(annotation, part)
@@ -91,6 +94,7 @@ def field_at(model: Any, loc: Sequence[str | int]) -> Any:
 
 
 def literal_choices(annotation: Any) -> list[str]:
+    """The values a Literal annotation allows, as text; none for anything else."""
     if typing.get_origin(annotation) is Literal:
         return [str(a) for a in typing.get_args(annotation)]
     return []

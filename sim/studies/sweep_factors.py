@@ -210,6 +210,7 @@ def _typed(name: str, value: Any) -> Any:
 
 
 def grid_levels(name: str, factor: Factor) -> list[Any]:
+    """The values a grid design tries for a factor, each once, in its parameter's type."""
     if factor.kind == "levels":
         return [_typed(name, v) for v in factor.levels]
     if factor.is_log:
