@@ -29,8 +29,8 @@ bench: $(STAMP)  ## speed and scaling figures
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks experiments notebooks
 
-docs: $(STAMP)  ## regenerate the ODD parameter table from sim/model/parameters.py
-	$(BIN)/python -c 'from sim.model.parameters import write_odd_table; write_odd_table()'
+docs: $(STAMP)  ## regenerate the ODD's parameter and reporter tables and the README's reporter table
+	$(BIN)/python -m sim.docs
 
 ui: $(STAMP)
 	$(BIN)/loyalty-sim ui

@@ -18,7 +18,7 @@ _EXPORTS = {
     "PolicyChange": "sim.model.events",
     "parse_event": "sim.model.events",
     "sweep": "sim.studies.sweep",
-    "load_sweep": "sim.studies.sweep",
+    "load_sweep": "sim.studies.sweep_folder",
     "run_scenario": "sim.studies.scenario_run",
     "calibrate": "sim.studies.calibration",
     "load_calibration": "sim.studies.calibration",
@@ -33,7 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sim.model.parameters import Parameters
     from sim.studies.calibration import calibrate, load_calibration
     from sim.studies.scenario_run import run_scenario
-    from sim.studies.sweep import load_sweep, sweep
+    from sim.studies.sweep import sweep
+    from sim.studies.sweep_folder import load_sweep
 
 
 def __getattr__(name: str) -> Any:

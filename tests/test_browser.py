@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 
 from sim.cli.ui import server_command, server_environment
-from sim.ui import app
 from sim.ui import charts as ui_charts
-from sim.ui.app import _event_text as event_text
 from sim.ui.assets import ensure_web_assets
-from sim.ui.workshop import MODEL_DEFAULTS, Preset, default_arms, event_markers, load_presets
+from sim.ui.store_view import _TIME_CHARTS, STORE_CARDS
+from sim.ui.store_view import _event_text as event_text
+from sim.ui.timeline import event_markers
+from sim.ui.workshop import MODEL_DEFAULTS, Preset, default_arms, load_presets
 
 pytestmark = pytest.mark.browser
 
@@ -179,7 +180,7 @@ def test_page_loads_with_no_error_in_the_console(store_view):
     page = store_view.page
     for text in ("Store map", "Store view", "Compare arms"):
         assert page.get_by_text(text, exact=True).first.is_visible(), text
-    for title, _ in app.STORE_CARDS:
+    for title, _ in STORE_CARDS:
         assert page.get_by_text(title, exact=True).count() >= 1, title
     for button in ("Reset", "▶", "Step"):
         assert page.get_by_role("button", name=button, exact=True).is_visible()
@@ -246,7 +247,7 @@ def test_event_markers_appear_on_every_time_chart(store_view):
     labels = [label for _, label in event_markers(preset.events)]
     for label in labels:
         marked = page.locator(".vega-embed svg text", has_text=label)
-        assert marked.count() >= len(app._TIME_CHARTS), label
+        assert marked.count() >= len(_TIME_CHARTS), label
     # The story of the scenario is on the page.
     assert page.get_by_text("The question").is_visible()
     assert store_view.errors == []
@@ -282,7 +283,7 @@ def test_the_week_slider_looks_back_and_live_returns(store_view):
     # every time chart marks the week looked at
     page.wait_for_function(f"""() => [...document.querySelectorAll('.vega-embed svg')]
         .filter(svg => svg.querySelector('[stroke="{ui_charts.VIEWING_COLOUR}"]')).length
-        >= {len(app._TIME_CHARTS)}""")
+        >= {len(_TIME_CHARTS)}""")
     store_view.press("Live")
     page.wait_for_function(f"{week_shown} === '4'")
     assert store_view.errors == []

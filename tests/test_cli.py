@@ -22,8 +22,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.model import MODEL_REPORTERS, STORE_COLUMNS
 from sim.model.parameters import PARAMETER_NAMES
-from sim.studies.labels import humanize
-from sim.studies.report import METRICS, RETURN
+from sim.studies.labels import METRICS, RETURN, humanize
 from sim.studies.scenario import SHIPPED_DIR, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,15 +1,18 @@
 """docs/ODD.md stays true to the code: its parameter table is the one the code declares, and it
-names every rule, reporter and service policy the model uses."""
+names every rule, reporter and service policy the model uses. The README's reporter table is the
+generated one too."""
 
 from __future__ import annotations
 
 import inspect
 from pathlib import Path
 
-from sim.model import MODEL_REPORTERS, SERVICE_POLICY_SPECS, SPIN_UP_WEEKS, rules
+from sim.docs import splice
+from sim.model import MODEL_REPORTERS, SERVICE_POLICY_SPECS, SPIN_UP_WEEKS, reporters, rules
 from sim.model.parameters import ODD_TABLE_END, ODD_TABLE_START, markdown_table
 
 ODD = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
 def test_parameter_table_is_the_generated_one():
@@ -42,3 +45,15 @@ def test_constants_in_the_text_match_the_code():
 
 def test_reporters_are_listed_where_the_odd_points():
     assert "MODEL_REPORTERS" in ODD and len(MODEL_REPORTERS) > 30
+
+
+def test_readme_reporter_table_is_the_generated_one():
+    table = README.split(reporters.ODD_TABLE_START, 1)[1].split(reporters.ODD_TABLE_END, 1)[0]
+    assert table.strip() == reporters.markdown_table(), "run `make docs` to regenerate it"
+    assert all(f"| `{name}` |" in table for name in MODEL_REPORTERS)
+
+
+def test_splice_replaces_only_what_stands_between_the_markers():
+    text = "head\n<!-- a -->\nold\nrows\n<!-- b -->\ntail\n"
+    assert splice(text, "<!-- a -->", "<!-- b -->", "new") == (
+        "head\n<!-- a -->\nnew\n<!-- b -->\ntail\n")

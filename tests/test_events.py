@@ -41,7 +41,7 @@ def test_each_event_is_said_in_words_by_one_describer():
     assert [parse_event(spec).describe() for spec in EXAMPLES] == texts
     # Reports and the browser view word events through the same describer, with labels.
     from sim.studies.labels import event_words
-    from sim.ui.app import _event_text as ui_text
+    from sim.ui.store_view import _event_text as ui_text
 
     labelled = [event_words(spec) for spec in EXAMPLES]
     assert labelled == ["from week 26: coaching hours 2", *texts[1:]]

@@ -203,18 +203,28 @@ def test_programme_effects_are_their_published_sizes_converted_by_the_stated_rul
 
 
 def test_help_shows_the_models_own_docstrings_and_every_choice():
-    for name in ("__init__", "step", "run", "customer", "employee"):
+    for name in ("__init__", "step", "run", "run_model", "customer", "employee"):
         own = inspect.getdoc(getattr(LoyaltyModel, name))
         inherited = inspect.getdoc(getattr(mesa.Model, name, None)) if hasattr(
             mesa.Model, name) else None
         assert own and own != inherited, name
     text = pydoc.render_doc(LoyaltyModel, renderer=pydoc.plaintext)
     assert "Fill in here" not in text and "A single step" not in text
+    assert "Overload" not in text and "as needed" not in text
     for f in parameter_fields():
         if f.metadata["choices"]:
             listed = ", ".join(repr(c) for c in f.metadata["choices"])
             assert f"{f.name}:" in text and f"one of {listed}" in text, f.name
 
+
+def test_run_model_runs_the_weeks_it_is_given_then_stops(small_chain):
+    # Mesa's inherited run_model loops while `running`, which this model never clears.
+    ran = LoyaltyModel(rng=3, **small_chain).run_model(5)
+    assert ran.week == 4 and len(ran.model_frame()) == 5  # weeks 0 to 4
+    same = LoyaltyModel(rng=3, **small_chain).run(5)
+    assert ran.model_frame().equals(same.model_frame())
+    with pytest.raises(TypeError):
+        LoyaltyModel(rng=3, **small_chain).run_model()  # no horizon of its own: weeks needed
 
 def test_importing_the_model_loads_no_study_or_interface_package():
     # sim.model needs numpy, pandas and mesa only: whatever else it loads must be what those

@@ -23,7 +23,8 @@ from sim.studies import report
 from sim.studies.scenario_report import finish_folder
 from sim.studies.scenario_run import run_scenario
 from sim.studies.store import FolderError, StoreWarning
-from sim.studies.sweep import load_sweep, sweep
+from sim.studies.sweep import sweep
+from sim.studies.sweep_folder import load_sweep
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux")
 

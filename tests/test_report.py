@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from sim.studies import report
+from sim.studies import answers, comparison, effects, evidence, report, report_figures
+from sim.studies.labels import METRIC_BY_NAME
 from sim.studies.runner import simulate
 from sim.studies.scenario import Scenario, shipped_scenarios
 
@@ -71,25 +72,25 @@ def test_summary_answers_every_sub_question_of_a_shipped_scenario(name, scenario
     small = shrink(scenario)
     written = write(small, tmp_path)
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert md.startswith(f"# {report.md_text(scenario.question)}\n")
+    assert md.startswith(f"# {comparison.md_text(scenario.question)}\n")
     # The summary comes before the evidence and the table.
     assert md.index("## In short") < md.index("## The evidence") < md.index("## Comparison")
     lines = in_short(md)
     metrics = written.metrics
     for q in small.questions:
-        (line,) = [x for x in lines if x.startswith(f"- **{report.md_text(q.text)}**")]
+        (line,) = [x for x in lines if x.startswith(f"- **{comparison.md_text(q.text)}**")]
         assert INTERVAL.search(line), line
         for metric in q.metrics:
-            m = report.METRIC_BY_NAME[metric]
+            m = METRIC_BY_NAME[metric]
             # The number said is the one computed from the runs, whichever way it points.
             if q.combined is not None:
-                est = report.interaction(metrics, q.combined, q.parts, small.baseline_arm,
+                est = effects.interaction(metrics, q.combined, q.parts, small.baseline_arm,
                                          metric)
             elif q.contrast is not None:
-                est = report.contrast(metrics, *q.contrast, metric)
+                est = effects.contrast(metrics, *q.contrast, metric)
             else:
-                est = report.contrast(metrics, q.arms[0], small.baseline_arm, metric)
-            said = f"{m.words} {report.estimate_words(m, est)}"
+                est = effects.contrast(metrics, q.arms[0], small.baseline_arm, metric)
+            said = f"{m.words} {answers.estimate_words(m, est)}"
             assert said.removesuffix(")") in line, (said, line)  # heads may follow in ()
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html.index("In short") < html.index("Comparison table")
@@ -107,7 +108,7 @@ def _synthetic(profit_gap: float) -> tuple[Scenario, pd.DataFrame]:
     for rep in range(6):
         chain = rng.normal(10e6, 1e6)  # seed-to-seed spread, shared by every arm
         for arm, gap in (("base", 0.0), ("coach", profit_gap), ("hr", 0.0)):
-            row = {name: 0.0 for name in report._ALL}
+            row = {name: 0.0 for name in effects._ALL}
             row.update(arm=arm, replication=rep, seed=1 + rep, weeks=52, total_costs=5e7,
                        profit=chain + gap + rng.normal(0, 1e4), policy_cost=1e5)
             rows.append(row)
@@ -119,7 +120,7 @@ def _synthetic(profit_gap: float) -> tuple[Scenario, pd.DataFrame]:
                                           (0.0, "no difference distinguishable from zero")])
 def test_answers_follow_the_runs_either_way(gap, verdict):
     scenario, metrics = _synthetic(gap)
-    (answer, best) = report.executive_summary(scenario, metrics, ["base", "coach", "hr"])
+    (answer, best) = answers.executive_summary(scenario, metrics, ["base", "coach", "hr"])
     assert answer.question == "Which does more for profit?"
     assert answer.answer.startswith("Coach against HR (paired by seed): profit ")
     assert verdict in answer.answer
@@ -130,7 +131,7 @@ def test_interaction_is_both_minus_each_alone_plus_the_baseline():
     metrics = pd.DataFrame({"arm": ["base", "a", "b", "ab"] * 2,
                             "replication": [0] * 4 + [1] * 4,
                             "profit": [10, 13, 12, 15, 20, 23, 22, 25.0]})
-    est = report.interaction(metrics, "ab", ("a", "b"), "base", "profit")
+    est = effects.interaction(metrics, "ab", ("a", "b"), "base", "profit")
     assert est.mean == pytest.approx(15 - 13 - 12 + 10) and est.n == 2  # -> 0: overlap of 3
 
 
@@ -142,9 +143,9 @@ def test_savings_are_not_a_return_on_spend():
             {**base, "arm": "cut", "policy_cost": 1e5, "wages": 0.2e6, "profit": 1.6e6}]
     rows += [{**r, "replication": 1, "profit": r["profit"] + 5e4} for r in rows]
     metrics = pd.DataFrame(rows)
-    invest = report.money_split(metrics, "invest", "base")
+    invest = effects.money_split(metrics, "invest", "base")
     assert invest.return_on_spend.mean == pytest.approx(3.0)  # +$0.3M after $0.1M spend
-    cut = report.money_split(metrics, "cut", "base")
+    cut = effects.money_split(metrics, "cut", "base")
     assert cut.return_on_spend is None and "savings on wages" in cut.no_return_because
     assert cut.wages_saved.mean == pytest.approx(8e5) and cut.profit.mean == pytest.approx(6e5)
 
@@ -172,7 +173,7 @@ def layoffs_run(tmp_path_factory):
 
 def test_an_arm_with_layoffs_shows_spend_savings_and_profit_apart(layoffs_run):
     scenario, written, folder, _ = layoffs_run
-    split = report.money_split(written.metrics, "cut_and_coach", "baseline")
+    split = effects.money_split(written.metrics, "cut_and_coach", "baseline")
     assert split.spend.mean > 0 and split.wages_saved.mean > 0
     assert split.return_on_spend is None  # the wage savings are not a return on the spend
     md = (folder / "report.md").read_text(encoding="utf-8")
@@ -183,7 +184,7 @@ def test_an_arm_with_layoffs_shows_spend_savings_and_profit_apart(layoffs_run):
         assert line in block, line
     summary = written.summary.set_index(["arm", "metric"])
     assert np.isnan(summary.loc[("cut_and_coach", "return_per_dollar"), "mean"])
-    assert report.layoff_warning(scenario, "coach") == ""
+    assert evidence.layoff_warning(scenario, "coach") == ""
     assert md.count("mixes layoffs with an investment") == 2  # the summary and the evidence
 
 
@@ -192,10 +193,11 @@ def test_figure_titles_are_not_clipped(layoffs_run):
     scenario, written, folder, timeseries = layoffs_run
     labels = {a: scenario.arm_label(a) for a in scenario.arms}
     arms = list(scenario.arms)
-    figs = [report.trajectories_figure(timeseries, arms, "baseline", report.timeline(scenario),
-                                       folder / "t.png", labels),
-            report.differences_figure(written.summary, arms, "baseline", folder / "d.png",
-                                      labels)]
+    figs = [report_figures.trajectories_figure(timeseries, arms, "baseline",
+                                               report_figures.timeline(scenario),
+                                               folder / "t.png", labels),
+            report_figures.differences_figure(written.summary, arms, "baseline",
+                                              folder / "d.png", labels)]
     for fig in figs:
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
@@ -216,9 +218,9 @@ def test_figure_titles_are_not_clipped(layoffs_run):
 
 def test_saw_tooth_of_cadenced_programmes_is_explained():
     (scenario,) = [s for p, s in shipped_scenarios() if p.stem == "coaching_vs_hr"]
-    note = report.cadence_note(scenario, list(scenario.arms))
+    note = evidence.cadence_note(scenario, list(scenario.arms))
     assert "every 13 weeks" in note and "HR programme" in note and "Coaching," not in note
-    assert report.cadence_note(Scenario.model_validate(LAYOFFS), list(LAYOFFS["arms"])) == ""
+    assert evidence.cadence_note(Scenario.model_validate(LAYOFFS), list(LAYOFFS["arms"])) == ""
 
 
 # ------------------------------------------------------------------------------ safe HTML
@@ -310,9 +312,9 @@ def test_does_doing_both_add_up_is_read_from_the_interaction(extra, verdict):
     for rep in range(6):
         chain = rng.normal(10e6, 1e6)
         for arm, effect in (("base", 0), ("a", 1e6), ("b", 5e5), ("both", 1.5e6 + extra)):
-            rows.append({**{name: 0.0 for name in report._ALL}, "arm": arm, "replication": rep,
+            rows.append({**{name: 0.0 for name in effects._ALL}, "arm": arm, "replication": rep,
                          "profit": chain + effect + rng.normal(0, 2e4), "weeks": 52})
-    (answer, _) = report.executive_summary(scenario, pd.DataFrame(rows), list(scenario.arms))
+    (answer, _) = answers.executive_summary(scenario, pd.DataFrame(rows), list(scenario.arms))
     assert "(the interaction: both − A − B + Base, paired by seed): profit " in answer.answer
     assert verdict in answer.answer, answer.answer
 
@@ -321,7 +323,7 @@ def test_html_table_marks_clear_differences_in_bold_with_an_arrow_and_colour(lay
     _, written, folder, _ = layoffs_run
     page = (folder / "report.html").read_text(encoding="utf-8")
     table = page.split("<table>", 1)[1].split("</table>", 1)[0]
-    body = report.comparison_cells(written.summary, written.arms, "baseline",
+    body = comparison.comparison_cells(written.summary, written.arms, "baseline",
                                    {a: a for a in written.arms})
     clear = [c for _, diff, cells in body if diff for c in cells if c.clear]
     assert clear  # laying off 30% of the staff moves something clearly

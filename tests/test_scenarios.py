@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from sim.studies import specfile
-from sim.studies.report import POLICY_COST_ITEMS
+from sim.studies.effects import POLICY_COST_ITEMS
 from sim.studies.runner import run_jobs
 from sim.studies.scenario import SHIPPED_DIR, Overrides, Scenario, json_schema, load_scenario
 from sim.studies.scenario_run import run_scenario

@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.studies.sweep import SweepFolderError, load_sweep, sweep
+from sim.studies.sweep import sweep
+from sim.studies.sweep_folder import SweepFolderError, load_sweep
 from sim.studies.sweep_spec import spec_from_data
 
 TINY = {

@@ -17,7 +17,7 @@ from matplotlib import pyplot as plt  # noqa: E402
 
 from sim.model import LoyaltyModel  # noqa: E402
 from sim.studies import experiments, sensitivity, validation  # noqa: E402
-from sim.studies.report import replication_metrics  # noqa: E402
+from sim.studies.effects import replication_metrics  # noqa: E402
 from sim.studies.runner import Job  # noqa: E402
 from sim.studies.sweep import design_frame, sweep  # noqa: E402
 

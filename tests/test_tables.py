@@ -10,7 +10,9 @@ import pytest
 from rich.console import Console
 
 from sim.cli import tables
-from sim.studies import report
+from sim.studies import effects
+from sim.studies.comparison import comparison_cells, table_rows
+from sim.studies.labels import METRICS, RETURN
 from sim.studies.scenario import Scenario
 from sim.studies.sweep import sweep
 from tests.test_report import LAYOFFS, SMALL, run_small
@@ -27,9 +29,9 @@ def render(renderables, width: int) -> str:
 def comparison():
     scenario = Scenario.model_validate(LAYOFFS)
     timeseries, _ = run_small(scenario)
-    metrics = report.replication_metrics(timeseries)
+    metrics = effects.replication_metrics(timeseries)
     arms = list(scenario.arms)
-    summary = report.summarise(metrics, arms, "baseline")
+    summary = effects.summarise(metrics, arms, "baseline")
     labels = {a: scenario.arm_label(a) for a in arms}
     return summary, arms, labels
 
@@ -49,13 +51,13 @@ def test_comparison_fits_the_terminal_without_breaking_words(comparison, width):
         assert len(found) >= 2  # stacked: the policies are rows of each table
         assert all(len(t.columns) <= 4 for t in found)
     # Every number and every label whole, on one line.
-    _, rows = report.table_rows(summary, arms, "baseline", labels, short=True)
+    _, rows = table_rows(summary, arms, "baseline", labels, short=True)
     for row in rows:
         for cell in row:
             assert cell.strip() in text, cell
     for label in labels.values():
         assert label in text
-    for m in (*report.METRICS, report.RETURN):
+    for m in (*METRICS, RETURN):
         for word in m.short.split():
             assert word in text.split() or f"{word}" in text
 
@@ -63,7 +65,7 @@ def test_comparison_fits_the_terminal_without_breaking_words(comparison, width):
 def test_differences_are_readable_without_colour(comparison):
     summary, arms, labels = comparison
     text = render(tables.comparison_tables(summary, arms, "baseline", labels, "t", 200), 200)
-    body = report.comparison_cells(summary, arms, "baseline", labels)
+    body = comparison_cells(summary, arms, "baseline", labels)
     clear = [c for _, diff, cells in body if diff for c in cells if c.clear]
     assert clear  # a 30% layoff moves something clearly
     for c in clear:

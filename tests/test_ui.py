@@ -23,7 +23,7 @@ from sim.cli import app as cli_app
 from sim.model.parameters import PARAMETER_NAMES, Parameters, check_value, parameter_fields
 from sim.studies.labels import choice_label
 from sim.studies.scenario import SHIPPED_DIR, load_scenario
-from sim.ui import app
+from sim.ui import app, compare_view, store_view, time_charts, timeline
 from sim.ui import assets as ui_assets
 from sim.ui import charts as ui_charts
 from sim.ui import workshop as ui_model
@@ -47,9 +47,9 @@ SLIDERS = [c for c in CONTROLS if c.kind in ("SliderInt", "SliderFloat")]
 @pytest.fixture(autouse=True)
 def _default_preset():
     """The preset is app state shared by renders in one process: start and end at defaults."""
-    app.preset_label.set(MODEL_DEFAULTS)
+    store_view.preset_label.set(MODEL_DEFAULTS)
     yield
-    app.preset_label.set(MODEL_DEFAULTS)
+    store_view.preset_label.set(MODEL_DEFAULTS)
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def vega_specs(rc) -> list[dict]:
 
 # ------------------------------------------------------------------------------------ controls
 def test_store_view_has_every_lever_with_an_allowed_range():
-    rc = render(app.StoreView)
+    rc = render(store_view.StoreView)
     for control in SLIDERS:
         widget = slider(rc, control.label.split(" (")[0].split(" at week")[0])
         assert (widget.min, widget.max, widget.step) == (control.low, control.high, control.step)
@@ -149,7 +149,7 @@ def test_crisis_and_layoff_controls_are_allowed_event_values():
 
 
 def test_changing_levers_and_pressing_reset_rebuilds_the_model_with_them(built):
-    rc = render(app.StoreView)
+    rc = render(store_view.StoreView)
     first = built[-1]
     assert first.params.coaching_hours == Parameters().coaching_hours
     slider(rc, "Coaching").v_model = 3.0
@@ -180,7 +180,7 @@ def test_changing_levers_and_pressing_reset_rebuilds_the_model_with_them(built):
 
 
 def test_seed_box_converts_text_and_survives_a_typo(built):
-    rc = render(app.StoreView)
+    rc = render(store_view.StoreView)
     seed = rc.find(v.TextField).widget
     type_in(seed, "7")
     click(rc, "Reset")
@@ -207,9 +207,9 @@ def test_parse_seed(text, seed, ok):
 
 
 def test_step_advances_the_model_and_redraws_the_charts(built):
-    rc = render(app.StoreView)
+    rc = render(store_view.StoreView)
     before = vega_specs(rc)
-    assert len(before) == len(app.STORE_CARDS) == 8
+    assert len(before) == len(store_view.STORE_CARDS) == 8
     click(rc, "Step")
     model = built[-1]
     assert model.week == 0
@@ -219,7 +219,7 @@ def test_step_advances_the_model_and_redraws_the_charts(built):
 
 
 def test_key_figures_and_the_week_slider_follow_the_run(built):
-    rc = render(app.StoreView)
+    rc = render(store_view.StoreView)
     assert "before week 1" in html_text(rc)
     for _ in range(3):
         click(rc, "Step")
@@ -239,7 +239,7 @@ def test_key_figures_and_the_week_slider_follow_the_run(built):
 
 
 def test_a_changed_lever_is_named_until_reset(built):
-    rc = render(app.StoreView)
+    rc = render(store_view.StoreView)
     assert "changed: press Reset to apply" not in html_text(rc)
     slider(rc, "Coaching").v_model = 4.0
     select(rc, "Service policy").v_model = choice_label("service_policy",
@@ -264,13 +264,13 @@ def test_event_markers_label_every_kind_of_event():
               {"week": 26, "crisis": {"duration": 26, "severity": 0.6}},
               {"week": 28, "layoff": {"share": 0.15}},
               {"week": 52, "set": {"staffing_level": 1.0}}]
-    assert ui_model.event_markers(events) == [
+    assert timeline.event_markers(events) == [
         (13, "coaching 4 h/wk, HR programme $450/employee/yr"), (26, "crisis (severity 0.6)"),
         (28, "layoffs 15%"), (52, "re-hiring")]
-    rows = ui_charts.event_rows(ui_model.event_markers(events))
+    rows = time_charts.event_rows(timeline.event_markers(events))
     assert [r["week"] for r in rows] == [13, 26, 28, 52]
     assert rows[1]["offset"] != rows[2]["offset"]  # two weeks apart: not on one line
-    assert ui_model.policy_start(events) == 13 and ui_model.policy_start([]) == 0
+    assert timeline.policy_start(events) == 13 and timeline.policy_start([]) == 0
 
 
 def test_preset_loads_an_arm_into_the_controls_and_the_model(built):
@@ -281,7 +281,7 @@ def test_preset_loads_an_arm_into_the_controls_and_the_model(built):
     preset = with_both[0] if with_both else next(
         p for label, p in presets.items() if label != MODEL_DEFAULTS)
     settings = preset.settings()
-    rc = render(app.StoreView)
+    rc = render(store_view.StoreView)
     select(rc, "Scenario arm").v_model = preset.label
     model = built[-1]
     assert model.preset == preset.label and model.seed == preset.seed
@@ -343,7 +343,7 @@ def test_unknown_parameter_is_not_silently_dropped():
 # ------------------------------------------------------------------------------- compare page
 def test_compare_page_opens_on_the_question_and_says_who_is_ahead():
     presets = load_presets()
-    rc = render(app.CompareView, "/compare")
+    rc = render(compare_view.CompareView, "/compare")
     arms = [select(rc, f"Arm {x}").v_model for x in ("A", "B")]
     arms.append(select(rc, "Arm C (optional)").v_model)
     # The flagship question: coaching against the HR programme, with both as a third arm.
@@ -364,12 +364,12 @@ def test_compare_page_opens_on_the_question_and_says_who_is_ahead():
     either = "|".join(re.escape(n) for n in names)
     assert re.search(rf"After 18 weeks ({either}) is ahead of ({either}) by \$[\d.,]+[kM]?",
                      shown), shown
-    assert len(vega_specs(rc)) == len(app.COMPARE_CARDS)
+    assert len(vega_specs(rc)) == len(compare_view.COMPARE_CARDS)
 
 
 def test_compare_page_changes_arms_on_reset_and_runs_to_the_end(built):
     presets = load_presets()
-    rc = render(app.CompareView, "/compare")
+    rc = render(compare_view.CompareView, "/compare")
     first, last = list(presets)[1], list(presets)[-1]
     select(rc, "Arm A").v_model, select(rc, "Arm B").v_model = first, last
     select(rc, "Arm C (optional)").v_model = ArmsComparison.NO_ARM
@@ -399,7 +399,7 @@ def test_arms_comparison_steps_arms_in_lock_step():
         same.step()
     assert len(same.arms) == 2
     pd.testing.assert_frame_equal(*(arm.model_frame() for arm in same.arms))
-    assert app.headline(same) == "After 4 weeks the arms are level."
+    assert compare_view.headline(same) == "After 4 weeks the arms are level."
     unknown = ArmsComparison(arm_a="nope: nothing")
     assert "not a shipped arm" in unknown.notice and unknown.presets[0].label == arms[0]
 
@@ -418,12 +418,12 @@ def test_charts_are_valid_vega_lite_before_and_after_steps():
                           crisis=True, crisis_week=1, crisis_weeks=2)
     for _ in range(2):
         frame = ui_charts.weekly(model)
-        events = ui_charts.event_rows(ui_model.event_markers(model.scheduled))
+        events = time_charts.event_rows(timeline.event_markers(model.scheduled))
         specs = [ui_charts.store_map(model), ui_charts.quadrant(model),
                  *(build(frame, 10, events=events) for build in (
-                     ui_charts.customers, ui_charts.churn, ui_charts.money,
-                     ui_charts.engagement, ui_charts.turnover, ui_charts.segment_shares)),
-                 *app.store_specs(model, view_week=0).values()]
+                     time_charts.customers, time_charts.churn, time_charts.money,
+                     time_charts.engagement, time_charts.turnover, time_charts.segment_shares)),
+                 *store_view.store_specs(model, view_week=0).values()]
         for spec in specs:
             ui_charts.validate(spec)
             # strict JSON, as the browser parses it: no NaN anywhere
@@ -441,7 +441,7 @@ def test_charts_are_valid_vega_lite_before_and_after_steps():
 
 def test_segment_shares_add_up_to_all_customers():
     model = WorkshopModel(n_stores=3, employees_per_store=4, customers_per_store=60).run(4)
-    spec = ui_charts.segment_shares(ui_charts.weekly(model), 10)
+    spec = time_charts.segment_shares(ui_charts.weekly(model), 10)
     shares = pd.DataFrame(spec["datasets"]["segments"])
     assert np.allclose(shares.groupby("week")["share"].sum(), 100, atol=0.5)
 

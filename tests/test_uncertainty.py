@@ -120,7 +120,7 @@ def test_world_sentence_counts_paired_wins_and_gives_the_spread():
 
 
 def test_the_report_states_wins_across_worlds():
-    from sim.studies import report
+    from sim.studies import evidence
 
     g = np.random.default_rng(0)
     rows = [{"arm": arm, "replication": r, "profit": 1e6 + lead + 1e5 * g.normal()}
@@ -128,7 +128,7 @@ def test_the_report_states_wins_across_worlds():
     metrics = pd.DataFrame(rows)
     scenario = Scenario.model_validate({**SCENARIO, "arms": {"base": {}, "coaching": {},
                                                              "hr": {}}})
-    text = report._worlds_block(scenario, metrics, ["base", "coaching", "hr"])
+    text = evidence._worlds_block(scenario, metrics, ["base", "coaching", "hr"])
     assert "Across plausible worlds" in text
     assert "draws of the uncertain evidence" in text
     assert f"{scenario.arm_label('coaching')} beats {scenario.arm_label('hr')} on profit" in text

@@ -48,13 +48,8 @@ def sweep_command(
 
 def _sweep(file: Path, cluster: str | None, workers: int | None, out: Path | None,
            progress: bool) -> None:
-    from sim.studies.sweep import (
-        ClusterUnavailable,
-        SweepFolderError,
-        SweepInterrupted,
-        default_folder,
-        sweep,
-    )
+    from sim.studies.sweep import ClusterUnavailable, SweepInterrupted, default_folder, sweep
+    from sim.studies.sweep_folder import SweepFolderError
     from sim.studies.sweep_spec import load_spec
 
     try:

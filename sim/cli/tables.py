@@ -37,7 +37,7 @@ class Row:
     """A table row: its labels (arm, factor values) and its value cells."""
 
     keys: list[str]
-    cells: list[Any]  # sim.studies.report.Cell
+    cells: list[Any]  # sim.studies.comparison.Cell
     dim: bool = False  # a difference row, shown under the row it belongs to
 
 
@@ -96,11 +96,11 @@ def fit_tables(title: str, key_headers: list[str], value_headers: list[str],
 def comparison_tables(summary: Any, arms: Sequence[str], baseline: str,
                       labels: dict[str, str], title: str, width: int) -> list[Table]:
     """The scenario comparison: each arm's mean and, under it, its paired difference."""
-    from sim.studies import report
+    from sim.studies import comparison
 
-    body = report.comparison_cells(summary, arms, baseline, labels)
+    body = comparison.comparison_cells(summary, arms, baseline, labels)
     rows = [Row(["  " + name if diff else name], cells, diff) for name, diff, cells in body]
-    headers = [h for h in report.table_header(short=True)[1:]]
+    headers = [h for h in comparison.table_header(short=True)[1:]]
     caption = ("mean ± 95% CI half-width over replications; 'vs baseline': paired difference "
                "(same seeds) ± 95% CI, churn and turnover in percentage points (pp); bold ▲/▼: "
                "the interval excludes zero (green better, red worse)")
@@ -112,7 +112,8 @@ def print_comparison(outcome: Any, scenario: Any, out: Console | None = None) ->
     where the results are."""
     import pandas as pd
 
-    from sim.studies import report
+    from sim.studies.answers import executive_summary
+    from sim.studies.evidence import layoff_warning
 
     out = out or console()
     out.print(Text(scenario.question, style="bold"), soft_wrap=False)
@@ -120,10 +121,10 @@ def print_comparison(outcome: Any, scenario: Any, out: Console | None = None) ->
     if path.is_file() and outcome.baseline in outcome.arms and len(outcome.arms) >= 2:
         metrics = pd.read_csv(path)
         out.print()
-        for a in report.executive_summary(scenario, metrics, outcome.arms):
+        for a in executive_summary(scenario, metrics, outcome.arms):
             out.print(Text.assemble("• ", (a.question, "bold"), " ", a.answer))
         for arm in outcome.arms:
-            warning = report.layoff_warning(scenario, arm) if arm != outcome.baseline else ""
+            warning = layoff_warning(scenario, arm) if arm != outcome.baseline else ""
             if warning:
                 out.print(Text("Warning: " + warning, style="yellow"))
         out.print()
@@ -168,7 +169,7 @@ def _factor_value(value: Any, factor: str) -> str:
 def means_tables(summary: Any, info: Any, width: int) -> list[Table]:
     """Replication means per design point and arm, with the spec's paired contrasts under
     each point (arm minus arm, same seeds: their intervals are the ones to read)."""
-    from sim.studies import report
+    from sim.studies import comparison
     from sim.studies.sweep_spec import SINGLE_ARM
 
     manifest = info.manifest
@@ -193,12 +194,12 @@ def means_tables(summary: Any, info: Any, width: int) -> list[Table]:
             cells = []
             for o, (m, _, scale) in zip(outcomes, described, strict=True):
                 mean, low, high = by.at[o, "mean"], by.at[o, "ci_low"], by.at[o, "ci_high"]
-                text = report.format_estimate(mean, low, high, scale, signed=diff)
+                text = comparison.format_estimate(mean, low, high, scale, signed=diff)
                 if diff and m is not None and m.diff_unit != m.shown_unit and text != "n/a":
                     text += f" {m.diff_unit.split('/')[0]}"
-                clear = diff and report.is_clear(low, high)
-                verdict = report.judgement(m, low, high) if (diff and m is not None) else ""
-                cells.append(report.Cell(text, clear, bool(low > 0), verdict))
+                clear = diff and comparison.is_clear(low, high)
+                verdict = comparison.judgement(m, low, high) if (diff and m is not None) else ""
+                cells.append(comparison.Cell(text, clear, bool(low > 0), verdict))
             if diff:
                 c = contrasts[arm]
                 name = f"{humanize(c['arm'])} − {humanize(c['minus'])}"
@@ -218,7 +219,7 @@ def means_tables(summary: Any, info: Any, width: int) -> list[Table]:
 
 def indices_table(indices: Any, target: str, outcome: str) -> Table:
     """Sobol (S1, ST) or Morris (mu*, sigma) indices of one outcome, largest first."""
-    from sim.studies import report
+    from sim.studies.comparison import format_estimate
 
     sobol = "S1" in indices.columns
     m, header, scale = _outcome(outcome)
@@ -232,7 +233,7 @@ def indices_table(indices: Any, target: str, outcome: str) -> Table:
     def pm(mean: float, half: float, s: float = 1.0) -> str:
         if not math.isfinite(mean):
             return "n/a"
-        return report.format_estimate(mean, mean - half, mean + half, s)
+        return format_estimate(mean, mean - half, mean + half, s)
 
     if sobol:
         table.add_column("First order S1", justify="right")

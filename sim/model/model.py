@@ -280,6 +280,17 @@ class LoyaltyModel(mesa.Model):
             self.step()
         return self
 
+    def run_model(self, weeks: int) -> LoyaltyModel:
+        """Advance the model by `weeks` weeks, exactly as `run`; returns the model.
+
+        Mesa's own `run_model` steps while `running` is true, and this model has no horizon of
+        its own (it never clears `running`), so the number of weeks is required.
+
+        Args:
+            weeks: how many weeks to simulate from the current week.
+        """
+        return self.run(weeks)
+
 
 def _signature() -> inspect.Signature:
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),

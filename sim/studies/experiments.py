@@ -2,7 +2,7 @@
 
 `OUTCOMES` lists every scalar a sweep spec can ask for. Each outcome is computed in the worker
 from the finished run, so only a few numbers travel back. The scenario metrics (total revenue,
-profit, churn, turnover, final engagement, policy cost) are `sim.studies.report`'s definitions; the
+profit, churn, turnover, final engagement, policy cost) are `sim.studies.effects`'s definitions; the
 validation outcomes (quadrants, segments, ...) call `sim.studies.validation`'s measures on the one
 chain of the run, so a spec in `experiments/` feeds the same measure as `validation_table`.
 
@@ -67,8 +67,8 @@ class RunRecord:
 
     @cached_property
     def metrics(self) -> dict[str, float]:
-        """The scenario metrics of sim.studies.report for this run."""
-        from sim.studies.report import replication_metrics
+        """The scenario metrics of sim.studies.effects for this run."""
+        from sim.studies.effects import replication_metrics
 
         frame = self.frame.assign(arm=self.job.label, replication=0, seed=self.job.seed)
         return replication_metrics(frame).iloc[0].to_dict()
@@ -365,7 +365,7 @@ def synergy(seeds: list[int], weeks: int = 156, workers: int = 1,
     """Interaction of the employee policy and the customer programme: per seed, (both -
     baseline) - (employee - baseline) - (customer - baseline), with its 95% t CI over seeds.
     Positive: doing both gains more than the sum of each alone (the loop reinforces)."""
-    from sim.studies.report import replication_metrics
+    from sim.studies.effects import replication_metrics
     from sim.studies.runner import run_jobs
     from sim.studies.stats import mean_ci
 

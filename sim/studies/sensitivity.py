@@ -19,8 +19,9 @@ import pandas as pd
 from sim.model.parameters import parameter_fields
 from sim.studies.experiments import COLUMN_UNITS
 from sim.studies.stats import mean_ci
-from sim.studies.sweep import SweepInfo
-from sim.studies.sweep_spec import SINGLE_ARM, unit_problem
+from sim.studies.sweep_design import unit_problem
+from sim.studies.sweep_folder import SweepInfo
+from sim.studies.sweep_spec import SINGLE_ARM
 
 KEYS = ("point", "replication")
 _UNITS = {f.name: f.metadata["unit"] for f in parameter_fields()}

@@ -6,25 +6,24 @@ keys), becomes a `SpecError` whose message reads
 
     FILE:LINE: key 'a.b.c': <problem>; allowed: <what is allowed>; did you mean 'x'?
 
-Validators in spec models raise `SpecValueError` to name the exact key and what is allowed.
+Validators in spec models raise `SpecValueError` to name the exact key and what is allowed;
+otherwise what is allowed is read from the model's classes (`sim.studies.spec_schema`).
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import stat
-import types
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import annotated_types
 import yaml
 from pydantic import BaseModel, ValidationError
+
+from sim.studies import spec_schema
 
 MAX_FILE_BYTES = 1_000_000
 # No parameter needs a number written with more characters than this (and Python refuses to
@@ -323,7 +322,7 @@ def validate(model: type[BaseModel], doc: SpecDocument, data: Any = None,
     """
     data = doc.data if data is None else data
     if not isinstance(data, dict):
-        keys = ", ".join(_field_names(model))
+        keys = ", ".join(spec_schema.field_names(model))
         what = "the file is empty" if data is None else f"the file holds {_kind(data)}"
         raise SpecError(f"{doc.path}:1: {what}; allowed: a mapping with keys {keys}")
     try:
@@ -351,13 +350,13 @@ def describe_error(model: type[BaseModel], doc: SpecDocument, error: dict) -> Pr
     if isinstance(cause, SpecValueError):
         return _from_spec_value_error(doc, loc, cause)
     if kind == "extra_forbidden":
-        parent = _resolve(model, loc[:-1])
-        names = _field_names(parent) if _is_model(parent) else []
-        return Problem(doc.line_of(loc), loc, "unknown key", _allowed_keys(parent, names),
-                       suggest(loc[-1], names))
-    target = _resolve(model, loc)
-    field = _field_at(model, loc)
-    allowed = _allowed(target, field)
+        parent = spec_schema.resolve(model, loc[:-1])
+        names = spec_schema.field_names(parent) if spec_schema.is_model(parent) else []
+        return Problem(doc.line_of(loc), loc, "unknown key",
+                       spec_schema.allowed_keys(parent, names), suggest(loc[-1], names))
+    target = spec_schema.resolve(model, loc)
+    field = spec_schema.field_at(model, loc)
+    allowed = spec_schema.allowed(target, field)
     if kind == "missing":
         return Problem(doc.line_of(loc), loc, "is missing (required)", allowed, missing=True)
     if "[key]" in error["loc"]:
@@ -366,7 +365,7 @@ def describe_error(model: type[BaseModel], doc: SpecDocument, error: dict) -> Pr
     if isinstance(cause, ValueError):
         return Problem(doc.line_of(loc), loc, one_line(str(cause)), allowed)
     problem = f"{show_value(error['input'])} is not allowed"
-    choices = _literal_choices(target)
+    choices = spec_schema.literal_choices(target)
     return Problem(doc.line_of(loc), loc, problem, allowed, suggest(error["input"], choices))
 
 
@@ -374,125 +373,6 @@ def _from_spec_value_error(doc: SpecDocument, loc: tuple, err: SpecValueError) -
     key = loc + err.key
     return Problem(doc.line_of(key), key, err.problem, err.allowed,
                    suggest(err.value, err.choices))
-
-
-# -------------------------------------------------------------------- reading model classes
-def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated and Optional."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-MAX_KEYS_LISTED = 15
-
-
-def _allowed_keys(model: Any, names: list[str]) -> str:
-    """The keys a mapping accepts; a model with many keys may describe them instead by a
-    class attribute `spec_allowed_keys`."""
-    described = getattr(model, "spec_allowed_keys", None)
-    if isinstance(described, str) and described:
-        return described
-    if not names:
-        return "no other keys"
-    if len(names) > MAX_KEYS_LISTED:
-        return (f"keys {', '.join(names[:MAX_KEYS_LISTED])}, ... ({len(names)} in all; see "
-                "the schema)")
-    return "keys " + ", ".join(names)
-
-
-def _field_names(model: Any) -> list[str]:
-    if not _is_model(model):
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def _step(annotation: Any, part: str | int) -> tuple[Any, Any]:
-    """Annotation (and FieldInfo, if a model field) one level below `annotation`."""
-    annotation = _unwrap(annotation)
-    if _is_model(annotation):
-        for name, f in annotation.model_fields.items():
-            if part in (name, f.alias):
-                return f.annotation, f
-        return None, None
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is dict and len(args) == 2:
-        return args[1], None
-    if origin in (list, tuple) and args:
-        return args[0], None
-    return None, None
-
-
-def _resolve(model: Any, loc: Sequence[str | int]) -> Any:
-    annotation = model
-    for part in loc:
-        annotation, _ = _step(annotation, part)
-        if annotation is None:
-            return None
-    return _unwrap(annotation)
-
-
-def _field_at(model: Any, loc: Sequence[str | int]) -> Any:
-    annotation, field = model, None
-    for part in loc:
-        annotation, field = _step(annotation, part)
-        if annotation is None:
-            return None
-    return field
-
-
-def _literal_choices(annotation: Any) -> list[str]:
-    if typing.get_origin(annotation) is Literal:
-        return [str(a) for a in typing.get_args(annotation)]
-    return []
-
-
-def _allowed(annotation: Any, field: Any) -> str:
-    """Plain words for what a field accepts."""
-    extra = getattr(field, "json_schema_extra", None)
-    if isinstance(extra, dict) and extra.get("allowed"):
-        return str(extra["allowed"])
-    if annotation is None:
-        return ""
-    choices = _literal_choices(annotation)
-    if choices:
-        return "one of " + ", ".join(f"'{c}'" for c in choices)
-    if _is_model(annotation):
-        return "a mapping with keys " + ", ".join(_field_names(annotation))
-    origin = typing.get_origin(annotation)
-    if origin is dict:
-        return "a mapping"
-    if origin in (list, tuple):
-        return "a list"
-    words = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
-    text = words.get(annotation, getattr(annotation, "__name__", str(annotation)))
-    bounds = []
-    for m in getattr(field, "metadata", []) or []:
-        for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-            value = getattr(m, attr, None)
-            if value is not None and isinstance(m, annotated_types.BaseMetadata):
-                bounds.append(f"{sign} {_number(value)}")
-        if isinstance(m, annotated_types.MinLen) and m.min_length:
-            bounds.append(f"at least {m.min_length} long")
-    return text + (" " + " and ".join(bounds) if bounds else "")
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return str(int(value))
-    return f"{value:,}" if isinstance(value, int) and abs(value) >= 10_000 else str(value)
 
 
 def _kind(data: Any) -> str:

@@ -1,11 +1,12 @@
 """Sweep specs: which parameters vary, how they are sampled, what each run measures.
 
 A sweep spec (YAML in `experiments/`, or the same mapping in Python) names the chain
-(`parameters`, `events`), the swept parameters (`factors`), a `design` that turns the factors
-into design points (full grid, Latin hypercube, Sobol or Morris via SALib), `replications` per
-design point, the horizon, the `outcomes` each run reports and optionally weekly `series`.
-With `compare`, every design point runs each arm (e.g. coaching and HR programmes); named
-`contrasts` then take arm-minus-arm differences pair by pair (same seed).
+(`parameters`, `events`), the swept parameters (`factors`, `sim.studies.sweep_factors`), a
+`design` that turns the factors into design points (full grid, Latin hypercube, Sobol or Morris
+via SALib; `sim.studies.sweep_design`), `replications` per design point, the horizon, the
+`outcomes` each run reports and optionally weekly `series`. With `compare`, every design point
+runs each arm (e.g. coaching and HR programmes); named `contrasts` then take arm-minus-arm
+differences pair by pair (same seed). The schema of the file is `SweepSpec` below.
 
 Replication r of every design point and every arm uses the seed `seed + r` (common random
 numbers), so points and arms differ only by their parameters. Files are read and checked by
@@ -15,196 +16,39 @@ numbers), so points and arms differ only by their parameters. Files are read and
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.model.parameters import (
-    PARAMETER_NAMES,
-    Parameters,
-    check_value,
-    describe_allowed,
-    parameter_fields,
-)
+from sim.model.parameters import PARAMETER_NAMES, Parameters
 from sim.studies import specfile
 from sim.studies.experiments import OUTCOMES, SERIES_NAMES
 from sim.studies.runner import Job
-from sim.studies.scenario import (
-    MAX_SEED,
-    Arm,
-    Study,
-    check_chain_size,
-    given,
-)
+from sim.studies.scenario import Arm, Study, check_chain_size, given
+from sim.studies.sweep_design import Design, DesignPoints, make_design
+from sim.studies.sweep_factors import STRICT, Factor, check_factor_values, grid_levels
 
-METHODS = ("grid", "lhs", "sobol", "morris")
-DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular")
 DEFAULT_OUTCOMES = ("revenue", "profit", "customer_churn_pct", "employee_turnover_pct",
                     "employee_engagement", "customer_engagement", "policy_cost")
 SINGLE_ARM = "sweep"  # the arm label of a sweep without `compare`
 MAX_RUNS = 1_000_000
-MAX_SAMPLES = 100_000
-_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-_FIELDS = {f.name: f for f in parameter_fields()}
 _SIZES = {"n_stores", "employees_per_store", "customers_per_store"}
 _PARAMETERS_ALLOWED = ("the model's parameters (listed with units in docs/ODD.md and by "
                        "`loyalty-sim schema`)")
-# Keys each way of declaring a factor uses (besides `arms`).
-_DIST_KEYS = {
-    "uniform": ("low", "high"),
-    "loguniform": ("low", "high"),
-    "normal": ("mean", "sd", "low", "high"),
-    "lognormal": ("median", "sigma", "low", "high"),
-    "triangular": ("low", "mode", "high"),
-}
-_DIST_REQUIRED = {
-    "uniform": ("low", "high"),
-    "loguniform": ("low", "high"),
-    "normal": ("mean", "sd"),
-    "lognormal": ("median", "sigma"),
-    "triangular": ("low", "mode", "high"),
-}
-_VALUE_KEYS = ("levels", "low", "high", "log", "points", "distribution", "mean", "sd",
-               "median", "sigma", "mode")
 
 
 def _listed(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f"'{n}'" for n in names)
 
 
-class Factor(BaseModel):
-    """One swept parameter: `levels`, a range (`low`, `high`, optional `log` and `points`)
-    or a `distribution` with its own keys."""
-
-    model_config = _STRICT
-    levels: list[int | float | str] | None = Field(
-        default=None, min_length=1, description="The values to try (numbers or, for a choice "
-        "parameter, names).", json_schema_extra={"allowed": "a list of values"})
-    low: float | None = Field(default=None, description="Lowest value of a range (or of a "
-                              "uniform, loguniform or triangular distribution, or where a "
-                              "normal or lognormal one is cut off).")
-    high: float | None = Field(default=None, description="Highest value (as `low`).")
-    log: bool = Field(default=False, description="Spread a range evenly on a log scale "
-                      "(low must be > 0).")
-    points: int | None = Field(default=None, ge=2, le=10_000, description="Grid design only: "
-                               "number of evenly spread values of a range, ends included.")
-    distribution: Literal[DISTRIBUTIONS] | None = Field(  # type: ignore[valid-type]
-        default=None, description="Draw values from a distribution (designs lhs, sobol, "
-        "morris). normal(mean, sd) and lognormal(median, sigma) are cut off at low/high, "
-        "which default to the parameter's own bounds.")
-    mean: float | None = Field(default=None, description="Mean of a normal distribution.")
-    sd: float | None = Field(default=None, gt=0, description="Standard deviation of a normal "
-                             "distribution.")
-    median: float | None = Field(default=None, gt=0, description="Median of a lognormal "
-                                 "distribution.")
-    sigma: float | None = Field(default=None, gt=0, description="Log-scale standard "
-                                "deviation of a lognormal distribution.")
-    mode: float | None = Field(default=None, description="Most likely value of a triangular "
-                               "distribution.")
-    arms: list[str] | None = Field(default=None, min_length=1, description="Apply the factor "
-                                   "only in these arms of `compare` (default: every arm).")
-
-    @model_validator(mode="after")
-    def _one_way(self) -> Factor:
-        set_keys = [k for k in _VALUE_KEYS if k in self.model_fields_set]
-        ways = "levels: [...], a range (low, high; optional log, points) or a distribution"
-        if self.levels is not None:
-            others = [k for k in set_keys if k != "levels"]
-            if others:
-                raise specfile.SpecValueError(
-                    "is not used with levels", key=(others[0],),
-                    allowed="levels alone (or a range or distribution instead of levels)")
-            return self
-        if self.distribution is None:
-            if self.low is None or self.high is None:
-                missing = "low" if self.low is None else "high"
-                if not set_keys:
-                    raise specfile.SpecValueError("says neither levels, a range nor a "
-                                                  "distribution", allowed=ways)
-                raise specfile.SpecValueError(
-                    f"a range needs both 'low' and 'high' ('{missing}' is missing)",
-                    allowed=ways)
-            extra = [k for k in set_keys if k not in ("low", "high", "log", "points")]
-            if extra:
-                raise specfile.SpecValueError(
-                    f"is not used by a range; give 'distribution' to use '{extra[0]}'",
-                    key=(extra[0],), allowed="low, high, log, points")
-            self._check_order("low", "high")
-            if self.log and self.low <= 0:
-                raise specfile.SpecValueError(
-                    f"{self.low:g} is not allowed with log: true", key=("low",),
-                    allowed="a number > 0 for a log range")
-            return self
-        dist = self.distribution
-        for k in set_keys:
-            if k != "distribution" and k not in _DIST_KEYS[dist]:
-                raise specfile.SpecValueError(
-                    f"is not used by a {dist} distribution", key=(k,),
-                    allowed=", ".join(_DIST_KEYS[dist]))
-        for k in _DIST_REQUIRED[dist]:
-            if getattr(self, k) is None:
-                raise specfile.SpecValueError(
-                    f"a {dist} distribution needs '{k}'",
-                    allowed=", ".join(_DIST_KEYS[dist]))
-        if self.low is not None and self.high is not None:
-            self._check_order("low", "high")
-        if dist == "loguniform" and self.low <= 0:
-            raise specfile.SpecValueError(f"{self.low:g} is not allowed for a loguniform "
-                                          "distribution", key=("low",), allowed="a number > 0")
-        if dist == "triangular" and not self.low <= self.mode <= self.high:
-            raise specfile.SpecValueError(
-                f"{self.mode:g} is outside low..high", key=("mode",),
-                allowed=f"a number from {self.low:g} to {self.high:g}")
-        return self
-
-    def _check_order(self, low: str, high: str) -> None:
-        if not getattr(self, low) < getattr(self, high):
-            raise specfile.SpecValueError(
-                f"{getattr(self, high):g} is not above low ({getattr(self, low):g})",
-                key=(high,), allowed=f"a number > {getattr(self, low):g}")
-
-    @property
-    def kind(self) -> str:
-        """'levels', 'range' or 'distribution' (uniform and loguniform count as ranges)."""
-        if self.levels is not None:
-            return "levels"
-        if self.distribution in (None, "uniform", "loguniform"):
-            return "range"
-        return "distribution"
-
-    @property
-    def is_log(self) -> bool:
-        return self.log or self.distribution == "loguniform"
-
-
-class Design(BaseModel):
-    """How the factors become design points."""
-
-    model_config = _STRICT
-    method: Literal[METHODS] = Field(  # type: ignore[valid-type]
-        default="grid", description="grid: every combination of the factors' levels; lhs: "
-        "Latin hypercube of `samples` points; sobol: Saltelli/Sobol sample for Sobol indices "
-        "(`samples` = N, a power of two; N x (2k+2) points for k factors, N x (k+2) without "
-        "second order); morris: `samples` trajectories of k+1 points on a grid of `levels`.")
-    samples: int | None = Field(default=None, ge=1, le=MAX_SAMPLES, description="Size of "
-                                "the sample (see method).")
-    levels: int = Field(default=4, ge=2, le=100, description="Morris only: grid levels.")
-    second_order: bool = Field(default=False, description="Sobol only: also estimate "
-                               "second-order indices (more points).")
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Seed of the "
-                             "sampler (default: the spec's seed).")
-
-
 class Contrast(BaseModel):
     """`arm` minus `minus`, replication by replication (same seeds), at each design point."""
 
-    model_config = _STRICT
+    model_config = STRICT
     arm: str = Field(description="The arm whose outcomes are taken.")
     minus: str = Field(description="The arm subtracted.")
 
@@ -212,7 +56,7 @@ class Contrast(BaseModel):
 class SweepSpec(Study):
     """A parameter sweep: factors, a design, replications, a horizon and outcomes."""
 
-    model_config = ConfigDict(**_STRICT, title="loyalty-sim sweep spec")
+    model_config = ConfigDict(**STRICT, title="loyalty-sim sweep spec")
     factors: dict[str, Factor] = Field(default_factory=dict, description="The swept "
                                        "parameters, by name.", json_schema_extra={
                                            "allowed": "a mapping of parameter name: {levels "
@@ -298,7 +142,7 @@ class SweepSpec(Study):
                     "is also set in 'parameters'", key=key,
                     allowed="each parameter either fixed in 'parameters' or swept in "
                     "'factors'")
-            _check_factor_values(name, factor)
+            check_factor_values(name, factor)
             applies = factor.arms if factor.arms is not None else arms
             if factor.arms is not None:
                 if not arms:
@@ -430,7 +274,7 @@ class SweepSpec(Study):
         d = self.design
         k = len(self.factors)
         if d.method == "grid":
-            return math.prod(len(_grid_levels(n, f)) for n, f in self.factors.items())
+            return math.prod(len(grid_levels(n, f)) for n, f in self.factors.items())
         if d.method == "lhs":
             return d.samples
         if d.method == "sobol":
@@ -504,159 +348,6 @@ class PlannedRun:
     job: Job
 
 
-@dataclass(frozen=True)
-class DesignPoints:
-    """Factor values at each design point; `unit` is the sampler's draw in [0, 1]^k (None
-    for a grid)."""
-
-    method: str
-    factors: tuple[str, ...]
-    values: list[dict[str, Any]]
-    unit: np.ndarray | None
-
-
-# ---------------------------------------------------------------------------- values
-def _check_factor_values(name: str, factor: Factor) -> None:
-    """Every value a factor can take must be allowed for its parameter."""
-    key = ("factors", name)
-    meta = _FIELDS[name].metadata
-    allowed = describe_allowed(name) + (f" ({meta['unit']})" if not meta["choices"] else "")
-
-    def check(value: Any, *where: str | int) -> None:
-        try:
-            check_value(name, value)
-        except ValueError:
-            raise specfile.SpecValueError(
-                f"{specfile.show_value(value)} is not allowed for '{name}'",
-                key=(*key, *where), allowed=allowed, choices=meta["choices"] or (),
-                value=value) from None
-
-    if meta["choices"] and factor.kind != "levels":
-        raise specfile.SpecValueError(
-            f"'{name}' is a choice, not a number", key=key,
-            allowed=f"levels: a list of {allowed}")
-    if factor.kind == "levels":
-        for i, value in enumerate(factor.levels):
-            check(value, "levels", i)
-        if len(set(map(repr, factor.levels))) < len(factor.levels):
-            raise specfile.SpecValueError("lists a value twice", key=(*key, "levels"),
-                                          allowed="each level once")
-        return
-    for k in ("low", "high", "mode"):
-        if getattr(factor, k) is not None:
-            check(getattr(factor, k), k)
-    if factor.distribution in ("normal", "lognormal"):
-        for k in ("low", "high"):
-            bound = meta[k]
-            if getattr(factor, k) is None and bound is None and not (
-                    k == "low" and factor.distribution == "lognormal"):
-                raise specfile.SpecValueError(
-                    f"a {factor.distribution} distribution for '{name}' needs '{k}': the "
-                    f"parameter has no {'lower' if k == 'low' else 'upper'} bound to cut it "
-                    "off at", key=key, allowed=f"{k}: a value that is {allowed}")
-        lo, hi = _truncation(name, factor)
-        centre = factor.mean if factor.distribution == "normal" else factor.median
-        if not lo < centre < hi:
-            where = "mean" if factor.distribution == "normal" else "median"
-            raise specfile.SpecValueError(
-                f"{centre:g} is outside the cut-off range {lo:g} to {hi:g}", key=(*key, where),
-                allowed=f"a number between {lo:g} and {hi:g}")
-
-
-def _truncation(name: str, factor: Factor) -> tuple[float, float]:
-    meta = _FIELDS[name].metadata
-    lo = factor.low if factor.low is not None else meta["low"]
-    hi = factor.high if factor.high is not None else meta["high"]
-    if factor.distribution == "lognormal":
-        lo = 0.0 if lo is None else lo
-    return float(lo), float(hi)
-
-
-def _is_int(name: str) -> bool:
-    return _FIELDS[name].type in ("int", int)
-
-
-def _typed(name: str, value: Any) -> Any:
-    """A value in its parameter's type (whole numbers rounded for integer parameters)."""
-    if _FIELDS[name].metadata["choices"]:
-        return value
-    if _is_int(name):
-        return int(round(float(value)))
-    return float(value)
-
-
-def _grid_levels(name: str, factor: Factor) -> list[Any]:
-    if factor.kind == "levels":
-        return [_typed(name, v) for v in factor.levels]
-    if factor.is_log:
-        raw = np.geomspace(factor.low, factor.high, factor.points)
-    else:
-        raw = np.linspace(factor.low, factor.high, factor.points)
-    values = [_typed(name, v) for v in raw]
-    return list(dict.fromkeys(values))  # rounding integer parameters may repeat a value
-
-
-def transform(name: str, factor: Factor, u: np.ndarray) -> list[Any]:
-    """Map draws in [0, 1] to the factor's values (inverse CDF)."""
-    from scipy import stats
-
-    u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
-    if factor.kind == "levels":
-        k = len(factor.levels)
-        idx = np.minimum((u * k).astype(int), k - 1)
-        return [_typed(name, factor.levels[i]) for i in idx]
-    if factor.kind == "range":
-        if factor.is_log:
-            raw = np.exp(np.log(factor.low) + u * (np.log(factor.high) - np.log(factor.low)))
-        else:
-            raw = factor.low + u * (factor.high - factor.low)
-    elif factor.distribution == "triangular":
-        width = factor.high - factor.low
-        raw = stats.triang(c=(factor.mode - factor.low) / width, loc=factor.low,
-                           scale=width).ppf(u)
-    else:
-        dist = (stats.norm(factor.mean, factor.sd) if factor.distribution == "normal"
-                else stats.lognorm(s=factor.sigma, scale=factor.median))
-        lo, hi = _truncation(name, factor)
-        f_lo, f_hi = dist.cdf(lo), dist.cdf(hi)
-        raw = np.clip(dist.ppf(f_lo + u * (f_hi - f_lo)), lo, hi)
-    return [_typed(name, v) for v in raw]
-
-
-def make_design(spec: SweepSpec) -> DesignPoints:
-    """Design points of a spec (deterministic: the samplers are seeded)."""
-    names = tuple(spec.factors)
-    d = spec.design
-    if d.method == "grid":
-        grids = [_grid_levels(n, spec.factors[n]) for n in names]
-        values = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grids)]
-        return DesignPoints("grid", names, values, None)
-    seed = spec.seed if d.seed is None else d.seed
-    problem = unit_problem(names)
-    if d.method == "lhs":
-        from SALib.sample import latin
-
-        unit = latin.sample(problem, d.samples, seed=seed)
-    elif d.method == "sobol":
-        from SALib.sample import sobol
-
-        unit = sobol.sample(problem, d.samples, calc_second_order=d.second_order,
-                            scramble=True, seed=seed)
-    else:
-        from SALib.sample import morris
-
-        unit = morris.sample(problem, d.samples, num_levels=d.levels, seed=seed)
-    columns = {n: transform(n, spec.factors[n], unit[:, j]) for j, n in enumerate(names)}
-    values = [{n: columns[n][i] for n in names} for i in range(len(unit))]
-    return DesignPoints(d.method, names, values, np.asarray(unit, dtype=float))
-
-
-def unit_problem(names: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    """SALib's problem over the unit cube: values are mapped to each factor afterwards, so
-    ranges, levels and distributions are all sampled the same way."""
-    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
-
-
 # ---------------------------------------------------------------------------- loading
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep spec file; raise specfile.SpecError (one line) if bad."""
@@ -691,6 +382,5 @@ def json_schema() -> dict[str, Any]:
     return SweepSpec.model_json_schema()
 
 
-__all__ = ["Contrast", "Design", "DesignPoints", "Factor", "PlannedRun", "SweepSpec",
-           "as_spec", "json_schema", "load_spec", "make_design",
-           "spec_from_data", "transform", "unit_problem"]
+__all__ = ["Contrast", "PlannedRun", "SweepSpec", "as_spec", "json_schema", "load_spec",
+           "spec_from_data"]

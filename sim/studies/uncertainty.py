@@ -83,7 +83,7 @@ def world_sentence(metrics: pd.DataFrame, arm: str, other: str, *, arm_label: st
     With `evidence`, each replication is a draw of the uncertain parameters (a plausible
     world); without, only chance differs between replications and the sentence says so.
     """
-    from sim.studies.report import _money
+    from sim.studies.answers import money_words
 
     s = world_summary(paired_leads(metrics, arm, other, column))
     a, b = arm_label or arm, other_label or other
@@ -91,5 +91,5 @@ def world_sentence(metrics: pd.DataFrame, arm: str, other: str, *, arm_label: st
         return ""
     what = "draws of the uncertain evidence" if evidence else "replications (chance only)"
     return (f"{a} beats {b} on {column} in {s['share']:.0%} of {s['n']} {what}; median "
-            f"{column} lead {_money(s['median'], True)}, 90% interval "
-            f"{_money(s['low'], True)} to {_money(s['high'], True)}.")
+            f"{column} lead {money_words(s['median'], True)}, 90% interval "
+            f"{money_words(s['low'], True)} to {money_words(s['high'], True)}.")

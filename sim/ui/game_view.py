@@ -28,6 +28,7 @@ from sim.ui.game import (
     new_session,
 )
 from sim.ui.vega import VegaChart
+from sim.ui.widgets import PAGE_CSS, Navigation
 
 POLL_S = 0.25
 LOCAL_KEY = "local"  # the player key outside a browser session (tests)
@@ -136,8 +137,6 @@ def _round_text(session: GameSession) -> str:
 def GameFacilitator():
     """The facilitator's screen: join address and code, who runs which store, the quarter's
     progress, the leaderboard and, at the end, the debrief."""
-    from sim.ui.app import PAGE_CSS, Navigation
-
     session, refresh, version = use_game()
     error = solara.use_reactive("")
     solara.Style(PAGE_CSS + GAME_CSS)
@@ -238,8 +237,6 @@ def Debrief(session: GameSession, table: pd.DataFrame):
 @solara.component
 def GamePlayer():
     """A participant's page: join a store, then decide each quarter and see the figures."""
-    from sim.ui.app import PAGE_CSS
-
     session, refresh, version = use_game()
     key = browser_key()
     solara.Style(PAGE_CSS + GAME_CSS)

@@ -1,0 +1,39 @@
+"""The generated tables of the documentation, rewritten by `make docs`.
+
+Each table is written between its markers from the one declaration in `sim.model`: the ODD's
+parameter and reporter tables (`sim.model.parameters.write_odd_table`) and the README's
+reporter table (`write_readme_table`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.model import reporters
+
+
+def splice(text: str, start: str, end: str, table: str) -> str:
+    """`text` with what stands between the markers `start` and `end` replaced by `table`."""
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{table}\n{end}{tail}"
+
+
+def write_readme_table(path: str | Path = "README.md") -> None:
+    """Rewrite the README's reporter table from `sim.model.reporters`."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(splice(text, reporters.ODD_TABLE_START, reporters.ODD_TABLE_END,
+                           reporters.markdown_table()), encoding="utf-8")
+
+
+def write_all() -> None:
+    """Rewrite every generated table (run from the repository's root)."""
+    from sim.model.parameters import write_odd_table
+
+    write_odd_table()
+    write_readme_table()
+
+
+if __name__ == "__main__":
+    write_all()
