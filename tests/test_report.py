@@ -189,6 +189,25 @@ def test_an_arm_with_layoffs_shows_spend_savings_and_profit_apart(layoffs_run):
 
 
 # ------------------------------------------------------------------------------ figures
+def test_figures_are_the_same_bytes_when_drawn_twice(layoffs_run, tmp_path):
+    """Same runs, same figures: nothing in them (e.g. a strip plot's jitter) is unseeded."""
+    scenario, written, _, _ = layoffs_run
+    arms = list(scenario.arms)
+    labels = {a: scenario.arm_label(a) for a in scenario.arms}
+    timeseries, stores = run_small(scenario)
+    drawn = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        np.random.seed(ord(name))  # noqa: NPY002 - the global state seaborn drew from
+        report_figures.write_figures(folder, timeseries, stores, written.summary, arms,
+                                     "baseline", report_figures.timeline(scenario), labels)
+        drawn.append({f.name: f.read_bytes() for f in sorted(folder.glob("*.png"))})
+    assert drawn[0].keys() == {name for name, _ in report_figures.FIGURES}
+    for name in drawn[0]:
+        assert drawn[0][name] == drawn[1][name], name
+
+
 def test_figure_titles_are_not_clipped(layoffs_run):
     scenario, written, folder, timeseries = layoffs_run
     labels = {a: scenario.arm_label(a) for a in scenario.arms}

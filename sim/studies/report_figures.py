@@ -259,8 +259,11 @@ def store_performance_figure(stores: pd.DataFrame, arms: Sequence[str], baseline
                 sns.boxplot(data=per_store, x="arm", y=column, hue="arm", order=order,
                             hue_order=order, palette=palette, ax=ax, showfliers=False,
                             width=0.6, legend=False, boxprops={"alpha": 0.75})
-            sns.stripplot(data=per_store, x="arm", y=column, order=order, color="0.2",
-                          size=2, alpha=0.35, jitter=0.25, ax=ax)
+            # Our own jitter from a fixed seed: seaborn's comes from numpy's global random
+            # state, which made this figure differ between two runs of the same seed.
+            jitter = np.random.default_rng(0).uniform(-0.25, 0.25, len(per_store))
+            where = per_store["arm"].map({a: i for i, a in enumerate(order)}) + jitter
+            ax.scatter(where, per_store[column], s=4, color="0.2", alpha=0.35, lw=0)
             ax.set_title(title, fontsize=10)
             ax.set_xlabel("")
             ax.set_ylabel(unit)
