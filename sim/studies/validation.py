@@ -31,10 +31,12 @@ class Target:
 # from consultancies: bands, not points).
 TARGETS: tuple[Target, ...] = (
     Target("quadrant_one_above", 1, "Stores with one of employee/customer engagement above "
-           "the median vs both below: sales performance (revenue against plan)", "1.7x",
+           "the median vs both below: financial effectiveness (revenue against plan x "
+           "year-on-year growth)", "1.7x",
            1.2, 2.2, "x"),
     Target("quadrant_both_above", 1, "Stores with both above the median vs both below: "
-           "sales performance (revenue against plan)", "3.4x", 2.4, 4.4, "x"),
+           "financial effectiveness (revenue against plan x year-on-year growth)", "3.4x",
+           2.4, 4.4, "x"),
     Target("fully_engaged_share", 2, "Share of customers fully engaged (typical firm)",
            "19%", 0.14, 0.25, "share"),
     Target("actively_disengaged_share", 2, "Share of customers actively disengaged "
@@ -139,8 +141,10 @@ def observe(model: LoyaltyModel, weeks: int, window_weeks: int = 52) -> Run:
 
 def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
     """Per store, averages over the last weeks: the unit-level data of Gallup's studies."""
-    df = model.stores_frame()
-    df = df[df["week"] > df["week"].max() - last_weeks]
+    full = model.stores_frame()
+    end = full["week"].max()
+    df = full[full["week"] > end - last_weeks]
+    prior = full[(full["week"] > end - 2 * last_weeks) & (full["week"] <= end - last_weeks)]
     g = df.groupby("store")
     out = pd.DataFrame({
         "supervisor_quality": g["supervisor_quality"].mean(),
@@ -155,11 +159,20 @@ def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
         "actively_disengaged_share": g["actively_disengaged_share"].mean(),
     })
     out["size"] = model.store_size
-    # Sales performance as Gallup measured units' financial effectiveness: revenue against the
-    # store's plan, the plan giving each store the chain's sales per unit of catchment size.
-    # (Not profit: a profit ratio can be stretched at will by the fixed costs it nets off.)
+    # Financial effectiveness as Gallup measured it for units (sales performance against
+    # target and year-on-year sales growth; Fleming, Coffman & Harter 2005): revenue against
+    # the store's plan (the chain's sales per unit of catchment size) compounded with the
+    # store's year-on-year revenue growth factor, relative to the chain's mean. (Not profit: a
+    # profit ratio can be stretched at will by the fixed costs it nets off.) Without a full
+    # prior year the growth factor is taken as 1.
     per_size = out["revenue"] / out["size"]
-    out["performance"] = per_size / per_size.mean()
+    out["sales_to_plan"] = per_size / per_size.mean()
+    if prior["week"].nunique() == last_weeks:
+        out["growth"] = out["revenue"] / prior.groupby("store")["revenue"].sum() - 1.0
+    else:
+        out["growth"] = np.nan
+    effectiveness = out["sales_to_plan"] * (1.0 + out["growth"].fillna(0.0))
+    out["performance"] = effectiveness / effectiveness.mean()
     out["margin"] = out["profit"] / out["revenue"]
     out["turnover"] = out["quits"] / out["employee_weeks"]
     return out
@@ -168,9 +181,9 @@ def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
 # --- the targets -------------------------------------------------------------------------------
 
 def measure_quadrants(runs: list[Run]) -> dict[str, float]:
-    """Median split on employee and on customer engagement within each chain; mean sales
-    performance (revenue against plan) of each quadrant relative to 'both below', pooled over
-    chains."""
+    """Median split on employee and on customer engagement within each chain; mean financial
+    effectiveness (revenue against plan x year-on-year growth) of each quadrant relative to
+    'both below', pooled over chains."""
     rows = []
     for s in (r.stores for r in runs):
         high_e = s["employee_engagement"] > s["employee_engagement"].median()
