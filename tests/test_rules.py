@@ -26,9 +26,9 @@ def test_weekly_hazard_compounds_to_the_annual_rate(annual):
 
 
 def test_transparency_cushion_halves_a_blow_at_full_transparency():
-    assert rules.transparency_cushion(0.0) == 1.0
-    assert rules.transparency_cushion(1.0) == pytest.approx(1.0 - rules.TRANSPARENCY_CUSHION)
-    assert rules.transparency_cushion(0.3) > rules.transparency_cushion(0.6)
+    assert rules.transparency_cushion(0.0, 0.5) == 1.0
+    assert rules.transparency_cushion(1.0, 0.5) == pytest.approx(0.5)
+    assert rules.transparency_cushion(0.3, 0.5) > rules.transparency_cushion(0.6, 0.5)
 
 
 @given(unit, st.floats(0.0, 0.5), unit, st.floats(0.0, 2.0))

@@ -322,6 +322,13 @@ class Parameters:
     transparency: float = _p(
         0.0, "0-1 score", "Company's transparency, reassurance and listening in a crisis "
         "(seeds 000/001).", **SHARE, group="crisis")
+    transparency_cushion: float = _p(
+        0.5, "share", "Share of a blow (staff's crisis stress and layoff stress, customers' "
+        "anxiety, layoff damage to the brand) that full transparency absorbs.", **SHARE,
+        group="crisis")
+    transparency_recovery_boost: float = _p(
+        3.0, "x recovery", "Extra speed of anxiety's fading after a crisis under full "
+        "transparency (3: four times as fast).", low=0.0, high=20.0, group="crisis")
     candour_effect: float = _p(
         0.020, "engagement", "Engagement gain (booked to affiliation: being heard) that full "
         "transparency sustains in every employee of engagement 0.5 through a crisis of "
@@ -655,6 +662,11 @@ PROVENANCE: dict[str, Provenance] = {
         "expectations adapt to a brand's promise over months (Oliver 1980: expectations are "
         "an adaptation level); size not published"),
     "transparency": assumed("policy lever (seeds 000/001)"),
+    "transparency_cushion": assumed(
+        "seeds 000/001: reassurance and candour soften a crisis for staff and customers; size "
+        "not published: half of a blow at full transparency"),
+    "transparency_recovery_boost": assumed(
+        "seeds 000/001: reassurance speeds recovery; size not published"),
     "candour_effect": assumed(
         "no meta-analysis of crisis candour's effect on engagement found; read as "
         + _POOLED + ", for full transparency through a crisis of severity 1"),
@@ -752,6 +764,10 @@ UNCERTAIN: dict[str, Uncertain] = {
         0.020, 0.010, 0.0, 0.08, "assumed: as recognition_effect"),
     "candour_decay": Uncertain(
         0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
+    "transparency_cushion": Uncertain(
+        0.5, 0.2, 0.0, 1.0, "assumed: no published size; from none to all of a blow"),
+    "transparency_recovery_boost": Uncertain(
+        3.0, 1.5, 0.0, 10.0, "assumed: no published size; coefficient of variation 0.5"),
     "mission_pride_pull": Uncertain(
         0.004, 0.002, 0.0, 0.02, "assumed: no published size; coefficient of variation 0.5"),
     "candour_integrity": Uncertain(

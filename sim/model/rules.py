@@ -62,10 +62,6 @@ UNRESOLVED_LOSS_RATIO = 2.0
 # A resolvable problem is solved at once with chance share * min(quality + 0.4, 1): a good
 # encounter resolves nearly all of what the policy allows, a poor one much less.
 RESOLUTION_QUALITY_LIFT = 0.4
-# Share of a blow full transparency absorbs: crisis stress, customers' anxiety, layoff damage.
-TRANSPARENCY_CUSHION = 0.5
-# Full transparency speeds the fading of anxiety by this much again (up to four times).
-TRANSPARENCY_RECOVERY_BOOST = 3.0
 # Layoffs: survivors' layoff stress kept from one week to the next, stress added by a round,
 # shares of affiliation and purpose lost, and how much worse customers judge layoffs in a crisis.
 LAYOFF_STRESS_KEPT = 0.9
@@ -96,9 +92,10 @@ def weekly_hazard(annual_rate: float) -> float:
     return 1.0 - (1.0 - annual_rate) ** (1.0 / WEEKS_PER_YEAR)
 
 
-def transparency_cushion(transparency: float) -> float:
-    """Share of a blow (crisis stress, anxiety, layoff damage) that still lands."""
-    return 1.0 - TRANSPARENCY_CUSHION * transparency
+def transparency_cushion(transparency: float, cushion: float) -> float:
+    """Share of a blow (crisis stress, anxiety, layoff damage) that still lands: full
+    transparency absorbs the share `cushion` of it."""
+    return 1.0 - cushion * transparency
 
 
 # --- employees --------------------------------------------------------------------------------
