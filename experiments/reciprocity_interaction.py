@@ -10,7 +10,7 @@ contribution is the paired difference of the two interactions; the customer -> e
 is what the customer programme alone does to employees' engagement, loop on minus off. CIs are
 Student-t over seeds.
 
-    python experiments/reciprocity_interaction.py [--seeds 60] [--workers 2] [--csv out.csv]
+    python experiments/reciprocity_interaction.py [--seeds 40] [--workers 2] [--csv out.csv]
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def main() -> None:
     from sim.model.parameters import Parameters
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=60)
+    parser.add_argument("--seeds", type=int, default=40)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--n-stores", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
