@@ -8,8 +8,10 @@ the bands; the seeds are fixed so a failure reproduces.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from sim import LoyaltyModel
 from sim.studies import validation
 
 # The bands the default calibration must hold (published figure in the comment). They are
@@ -90,3 +92,21 @@ def test_validation_table_sets_each_target_beside_its_band():
     inside = table.dropna(subset=["ci95_low"])
     assert (inside["ci95_low"] <= inside["ci95_high"]).all()
     assert table["within_band"].dtype == bool
+
+
+def test_target_1_compounds_sales_against_plan_with_year_on_year_growth():
+    # Gallup's units' financial effectiveness: sales against target and year-on-year growth.
+    model = LoyaltyModel(rng=4, n_stores=12).run(104)
+    stores = validation.store_summary(model)
+    frame = model.stores_frame()
+    by_year = frame.assign(year=frame["week"] // 52).pivot_table(
+        index="store", columns="year", values="revenue", aggfunc="sum")
+    growth = by_year[1] / by_year[0] - 1
+    assert np.allclose(stores["growth"], growth)
+    assert growth.std() > 0.01  # stores do grow and shrink at different rates
+    effectiveness = stores["sales_to_plan"] * (1 + growth)
+    assert np.allclose(stores["performance"], effectiveness / effectiveness.mean())
+    # Without a full prior year there is no growth to compound.
+    short = validation.store_summary(LoyaltyModel(rng=4, n_stores=12).run(60))
+    assert short["growth"].isna().all()
+    assert np.allclose(short["performance"], short["sales_to_plan"])

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim import LoyaltyModel
+from sim.model.service import CustomerClimate
 
 # Staff per customer as in the default chain (15 per 1,000), so stores are as busy.
 CHAIN = {"n_stores": 10, "employees_per_store": 9, "customers_per_store": 600}
@@ -192,3 +193,59 @@ def test_customer_only_programme_erodes_more_than_one_with_engaged_staff():
     measured = validation.erosion_from_gains(
         validation.programme_gains(list(SEEDS), **CHAIN))
     assert measured["customer_only_erosion"] < measured["both_persistence"] - 0.15
+
+
+def _front_after(climate, strength, weeks=40):
+    """Front-line engagement and strain after `weeks` of meeting the same customers."""
+    import copy
+
+    from sim.model import development
+
+    model = LoyaltyModel(rng=5, reciprocity_strength=strength, **CHAIN)
+    emp = copy.deepcopy(model.employees)
+    g = np.random.default_rng(0)
+    pressure = np.full(model.n_stores, 0.8)  # below the strain threshold: only customers act
+    for week in range(weeks):
+        development.develop(emp, model.params, model.supervisor_quality, pressure, 0.0, 0.0,
+                            week, g, climate)
+    front = emp.active & emp.frontline
+    return float(emp.engagement[front].mean()), float(emp.strain[front].mean())
+
+
+def test_reciprocity_carries_customers_to_the_front_line_and_is_off_at_zero():
+    # Fans (half the visits fully engaged) vs a hostile crowd (half actively disengaged, one
+    # visit in ten a repeat complaint), same staff and draws. With the loop on, fans leave
+    # the front line more engaged and less strained; switched off, the customers they serve
+    # change nothing at all.
+    n = CHAIN["n_stores"]
+    fans = CustomerClimate(np.full(n, 0.5), np.full(n, 0.05), np.zeros(n))
+    hostile = CustomerClimate(np.full(n, 0.05), np.full(n, 0.5), np.full(n, 0.1))
+    (e_fans, s_fans), (e_hostile, s_hostile) = (_front_after(c, 0.08) for c in (fans, hostile))
+    assert e_fans > e_hostile + 0.01
+    assert s_hostile > s_fans + 0.01
+    assert _front_after(fans, 0.0) == _front_after(hostile, 0.0)
+
+
+def test_every_employee_side_policy_fades_after_it_stops_at_its_own_persistence():
+    # One channel for all: recognition (front line only) and the mission build a gain while
+    # they last and lose it at their own decay once they stop; engagement follows.
+    stop = 60
+    events = [{"week": stop, "set": {"frontline_recognition": 0.0,
+                                     "mission_resonance": 0.3}}]
+    model = LoyaltyModel(rng=7, frontline_recognition=1.0, mission_resonance=1.0,
+                         recognition_decay=0.1, mission_decay=0.03, events=events, **CHAIN)
+    model.run(stop)
+    emp = model.employees_frame()
+    front = emp[emp["frontline"]]
+    back = emp[~emp["frontline"]]
+    # The back office gets none (only what people moved off the front line still carry).
+    assert front["recognition_gain"].mean() > 0.012
+    assert back["recognition_gain"].mean() < 0.25 * front["recognition_gain"].mean()
+    assert emp["mission_gain"].mean() > 0.008
+    held = front["recognition_gain"].mean(), emp["mission_gain"].mean()
+    model.run(20)
+    emp = model.employees_frame()
+    kept = (emp[emp["frontline"]]["recognition_gain"].mean() / held[0],
+            emp["mission_gain"].mean() / held[1])
+    # Stayers keep (1 - decay)^20 of their gain: 0.12 and 0.54; turnover only lowers it.
+    assert kept[0] < 0.2 and 0.35 < kept[1] < 0.6

@@ -32,20 +32,22 @@ class Climate:
             self.anxiety = max(self.anxiety, self.severity)
         else:
             self.anxiety *= 1.0 - min(1.0, p.anxiety_recovery * (
-                1.0 + rules.TRANSPARENCY_RECOVERY_BOOST * p.transparency))
+                1.0 + p.transparency_recovery_boost * p.transparency))
         self.layoff_stress *= rules.LAYOFF_STRESS_KEPT
 
     def customer_anxiety(self, params: Parameters) -> float:
         """The anxiety customers act on (transparency reassures)."""
-        return self.anxiety * rules.transparency_cushion(params.transparency)
+        return self.anxiety * rules.transparency_cushion(params.transparency,
+                                                         params.transparency_cushion)
 
     def staff_stress(self, params: Parameters) -> float:
         """Strain the crisis and layoffs add to every employee this week."""
         return (params.crisis_stress_effect * self.severity
-                * rules.transparency_cushion(params.transparency) + self.layoff_stress)
+                * rules.transparency_cushion(params.transparency, params.transparency_cushion)
+                + self.layoff_stress)
 
     def layoff_damage(self, params: Parameters) -> float:
         """Share of integrity and pride customers lose when they see a round of layoffs."""
         in_crisis = rules.CRISIS_LAYOFF_DAMAGE if self.severity > 0 else 1.0
         return (params.layoff_brand_damage * in_crisis
-                * rules.transparency_cushion(params.transparency))
+                * rules.transparency_cushion(params.transparency, params.transparency_cushion))

@@ -91,11 +91,11 @@ def appraise(cust: Population, enc: Encounters, params: Parameters, lift: float,
     integrity += F32(p.recovery_effect) * enc.resolved * (1 - integrity)
     integrity -= F32(rules.UNRESOLVED_LOSS_RATIO * p.recovery_effect) * enc.unresolved * integrity
     if crisis_severity > 0 and p.transparency > 0:
-        integrity += F32(rules.CRISIS_CANDOUR_INTEGRITY * p.transparency * crisis_severity) * (
+        integrity += F32(p.candour_integrity * p.transparency * crisis_severity) * (
             1 - integrity)
     pride = rules.attachment_step(cust.pride, good, bad, F32(w["pride"] * gain),
                                   F32(w["pride"] * loss))
-    pride += F32(rules.MISSION_PRIDE_PULL * p.mission_resonance) * (1 - pride)
+    pride += F32(p.mission_pride_pull * p.mission_resonance) * (1 - pride)
     passion = cust.passion
     passion += F32(p.passion_adjustment) * ((cust.confidence + integrity + pride) / 3 - passion)
     if pull > 0:

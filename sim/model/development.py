@@ -1,5 +1,6 @@
-"""Employee development (ODD 7.7): strain, coaching, HR programme rounds, the four drivers,
-skill, tenure and quits.
+"""Employee development (ODD 7.7): strain, the employee-side policies' channels (coaching, HR
+programme rounds, recognition, mission, crisis candour), the four drivers, skill, tenure and
+quits.
 
 `develop` takes the employee population, the parameters and what the week put on the staff
 (work pressure, crisis stress) and returns the week's quits and programme spend per store; the
@@ -20,6 +21,8 @@ from sim.model.service import CustomerClimate
 F32 = np.float32
 DRIVERS = ("autonomy", "mastery", "purpose", "affiliation")
 LEFT_QUIT, LEFT_LAYOFF = 1, 2  # employees' `left_reason` codes
+# Each employee-side policy's gain per employee (ODD 7.7: one channel for all).
+GAIN_COLUMNS = ("coaching_gain", "hr_gain", "recognition_gain", "mission_gain", "candour_gain")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
         np.where(front, pressure[store], 0.0), p.strain_build, crisis_stress + hostility)
         - strain)
 
-    level = driver_levels(emp, p, supervisor_quality, crisis_severity, idx)
+    level = driver_levels(emp, p, supervisor_quality, idx)
     gratitude = np.where(front, rules.gratitude_lift(climate.fans, p.reciprocity_strength)[store],
                          0.0)
     level["purpose"] = level["purpose"] + gratitude
@@ -82,6 +85,12 @@ def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
                                                   engagement)
         hr_spend = spend * np.bincount(store, minlength=n_s)
     emp.column("hr_gain")[idx] = rules.fade(emp.hr_gain[idx], p.hr_decay) + programme
+    # Continuous policies on the same channel: a dose each week they last (reach: recognition
+    # the front line, the mission and crisis candour everyone).
+    for name, (dose, effect, decay) in continuous_doses(p, front, crisis_severity).items():
+        gain = emp.column(f"{name}_gain")
+        gain[idx] = rules.fade(gain[idx], decay) + rules.exposure_impulse(
+            dose, effect, decay, engagement)
 
     skill = emp.skill[idx]
     skill += (rules.skill_gain(skill, engagement, p.skill_learning)
@@ -116,31 +125,39 @@ def coaching_hours(store: np.ndarray, engagement: np.ndarray, params: Parameters
     return np.clip(budget - rank, 0.0, 1.0) + np.maximum(budget - heads, 0.0) / heads
 
 
+def continuous_doses(params: Parameters, front: np.ndarray, crisis_severity: float
+                     ) -> dict[str, tuple[np.ndarray | float, float, float]]:
+    """This week's dose of each continuous policy with its sustained effect and weekly decay:
+    recognition reaches the front line, the mission (relative to a typical firm's) and crisis
+    candour (transparency x severity) everyone."""
+    p = params
+    return {
+        "recognition": (p.frontline_recognition * front, p.recognition_effect,
+                        p.recognition_decay),
+        "mission": (p.mission_resonance - rules.TYPICAL_MISSION_RESONANCE, p.mission_effect,
+                    p.mission_decay),
+        "candour": (p.transparency * crisis_severity, p.candour_effect, p.candour_decay),
+    }
+
+
 def driver_levels(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
-                  crisis_severity: float, idx: np.ndarray | None = None
-                  ) -> dict[str, np.ndarray]:
-    """The level each driver settles at for the given (default: active) employees."""
+                  idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The level each driver settles at for the given (default: active) employees (no policy
+    shifts it: policies act through their channels' gains)."""
     p = params
     if idx is None:
         idx = np.flatnonzero(emp.active)
-    store, front = emp.store[idx], emp.frontline[idx]
+    store = emp.store[idx]
     base = rules.driver_level(
         p.driver_baseline, emp.trait[idx], supervisor_quality[store],
-        p.supervisor_climate_effect, emp.tenure[idx], p.tenure_drift, front,
-        p.frontline_penalty, p.frontline_recognition)
-    heard = rules.CRISIS_CANDOUR_AFFILIATION * p.transparency * crisis_severity
-    return {
-        "autonomy": base,
-        "mastery": base,
-        "purpose": base + rules.MISSION_PURPOSE_EFFECT * (p.mission_resonance
-                                                          - rules.TYPICAL_MISSION_RESONANCE),
-        "affiliation": base + rules.RECOGNITION_AFFILIATION * p.frontline_recognition * front
-        + heard,
-    }
+        p.supervisor_climate_effect, emp.tenure[idx], p.tenure_drift, emp.frontline[idx],
+        p.frontline_penalty)
+    return dict.fromkeys(DRIVERS, base)
 
 
 def refresh_engagement(emp: Population, params: Parameters) -> None:
     """Recompute every employee's engagement from drivers, programmes' gains and strain."""
     drivers = (emp.autonomy + emp.mastery + emp.purpose + emp.affiliation) * F32(0.25)
+    gains = sum(emp.column(name) for name in GAIN_COLUMNS)
     emp.column("engagement")[:] = rules.employee_engagement(
-        drivers, emp.coaching_gain + emp.hr_gain, emp.strain, F32(params.strain_penalty))
+        drivers, gains, emp.strain, F32(params.strain_penalty))

@@ -198,7 +198,7 @@ class LoyaltyModel(mesa.Model):
         """A round of layoffs: staff leave, the headcount target falls, survivors are shaken
         and customers, who watch how staff are treated, think less of the company."""
         p = self.params
-        cushion = rules.transparency_cushion(p.transparency)
+        cushion = rules.transparency_cushion(p.transparency, p.transparency_cushion)
         gone = staffing.lay_off(self.employees, share, cushion, week, self.n_stores,
                                 self._rng_events)
         if not gone.any():

@@ -322,6 +322,25 @@ class Parameters:
     transparency: float = _p(
         0.0, "0-1 score", "Company's transparency, reassurance and listening in a crisis "
         "(seeds 000/001).", **SHARE, group="crisis")
+    transparency_cushion: float = _p(
+        0.5, "share", "Share of a blow (staff's crisis stress and layoff stress, customers' "
+        "anxiety, layoff damage to the brand) that full transparency absorbs.", **SHARE,
+        group="crisis")
+    transparency_recovery_boost: float = _p(
+        3.0, "x recovery", "Extra speed of anxiety's fading after a crisis under full "
+        "transparency (3: four times as fast).", low=0.0, high=20.0, group="crisis")
+    candour_effect: float = _p(
+        0.020, "engagement", "Engagement gain (booked to affiliation: being heard) that full "
+        "transparency sustains in every employee of engagement 0.5 through a crisis of "
+        "severity 1 (dose: transparency x severity each crisis week).", low=0.0, high=1.0,
+        group="crisis")
+    candour_decay: float = _p(
+        0.06, "1/week", "Weekly fading of candour's gain once the crisis is over (half-life "
+        "about 11 weeks).", **SHARE, group="crisis")
+    candour_integrity: float = _p(
+        0.01, "integrity/week", "Weekly pull on customers' integrity per unit of transparency "
+        "x crisis severity (a company that levels with them in a crisis).", **SHARE,
+        group="crisis")
     crisis_demand_drop: float = _p(
         0.4, "share of visits/severity", "Fall in visits per unit of crisis severity.",
         **SHARE, group="crisis")
@@ -343,9 +362,26 @@ class Parameters:
     mission_resonance: float = _p(
         0.3, "0-1 score", "How far the mission resonates with employees (purpose) and "
         "customers (pride) (seed 003).", **SHARE, group="mission")
+    mission_effect: float = _p(
+        0.020, "engagement/resonance", "Engagement gain (booked to purpose) sustained in every "
+        "employee of engagement 0.5 per unit of mission resonance above a typical firm's 0.3 "
+        "(a loss below it).", low=0.0, high=1.0, group="mission")
+    mission_decay: float = _p(
+        0.06, "1/week", "Weekly fading of the mission's gain after the resonance changes "
+        "(half-life about 11 weeks).", **SHARE, group="mission")
+    mission_pride_pull: float = _p(
+        0.004, "pride/week", "Weekly pull on customers' pride per unit of mission resonance "
+        "(pride moves over years).", **SHARE, group="mission")
     frontline_recognition: float = _p(
-        0.0, "0-1 score", "Treating the front line as heroes: offsets the front-line penalty "
-        "and lifts affiliation.", **SHARE, group="mission")
+        0.0, "0-1 score", "Treating the front line as heroes: the weekly dose of the "
+        "recognition channel each front-line employee receives.", **SHARE, group="mission")
+    recognition_effect: float = _p(
+        0.020, "engagement", "Engagement gain (booked to affiliation) full recognition "
+        "sustains in a front-line employee of engagement 0.5.", low=0.0, high=1.0,
+        group="mission")
+    recognition_decay: float = _p(
+        0.06, "1/week", "Weekly fading of recognition's gain once it stops (half-life about "
+        "11 weeks).", **SHARE, group="mission")
     recognition_cost: float = _p(
         600.0, "$/front-line employee/year", "Cost of full recognition (scaled by "
         "frontline_recognition).", low=0.0, high=1e6, group="mission")
@@ -488,6 +524,15 @@ def assumed(text: str) -> Provenance:
 # keeps it true).
 ENGAGEMENT_SD = 0.083
 
+# The continuous employee-side policies (recognition, mission, crisis candour) have no
+# meta-analysed effect on engagement of their own: each is given the pooled effect of
+# controlled work-engagement interventions, so none gets an advantage or a handicap the
+# evidence does not give, and each shares coaching's and HR programmes' persistence prior.
+_POOLED = ("the pooled effect of controlled work-engagement interventions (Virga, Maricutoiu "
+           "& Iancu 2021, k = 54: d = 0.24, 95% CI 0.16-0.32) x ENGAGEMENT_SD = 0.020")
+_SAME_PERSISTENCE = ("no meta-analytic persistence figure for any employee-side policy: the "
+                     "same prior as coaching_decay and hr_decay")
+
 PROVENANCE: dict[str, Provenance] = {
     "n_stores": assumed("scale of a regional chain; results are read per store, any size works"),
     "employees_per_store": assumed("scale choice; staff per customer sets the workload"),
@@ -617,13 +662,39 @@ PROVENANCE: dict[str, Provenance] = {
         "expectations adapt to a brand's promise over months (Oliver 1980: expectations are "
         "an adaptation level); size not published"),
     "transparency": assumed("policy lever (seeds 000/001)"),
+    "transparency_cushion": assumed(
+        "seeds 000/001: reassurance and candour soften a crisis for staff and customers; size "
+        "not published: half of a blow at full transparency"),
+    "transparency_recovery_boost": assumed(
+        "seeds 000/001: reassurance speeds recovery; size not published"),
+    "candour_effect": assumed(
+        "no meta-analysis of crisis candour's effect on engagement found; read as "
+        + _POOLED + ", for full transparency through a crisis of severity 1"),
+    "candour_decay": assumed(_SAME_PERSISTENCE),
+    "candour_integrity": assumed(
+        "seeds 000/001: customers trust a company that levels with them in a crisis; size not "
+        "published: a crisis of severity 1 with full transparency moves integrity by about a "
+        "tenth of its range in ten weeks"),
     "crisis_demand_drop": assumed("pandemic-like fall in visits"),
     "crisis_churn_effect": assumed("anxiety raises churn (seeds 000/001)"),
     "crisis_stress_effect": assumed("stress weighs on staff (seeds 000/001)"),
     "anxiety_recovery": assumed("seeds 000/001: reassurance and transparency speed recovery"),
     "layoff_brand_damage": assumed("seed 000: customers watch how staff are treated"),
     "mission_resonance": assumed("policy lever (seed 003)"),
+    "mission_effect": assumed(
+        "no meta-analysis of a mission's effect on engagement found (Grant 2008 shows the "
+        "direction: contact with the work's beneficiaries raises effort); read as "
+        + _POOLED + ", per unit of resonance"),
+    "mission_decay": assumed(_SAME_PERSISTENCE),
+    "mission_pride_pull": assumed(
+        "seed 003: customers take pride in a brand whose mission they share; size not "
+        "published: small (pride, a broad judgement, moves over years)"),
     "frontline_recognition": assumed("policy lever (seed 003: the front line as heroes)"),
+    "recognition_effect": assumed(
+        "no meta-analysis of recognition's effect on engagement found (Stajkovic & Luthans "
+        "2003 report social recognition's effect on performance, not engagement); read as "
+        + _POOLED + ", for full recognition"),
+    "recognition_decay": assumed(_SAME_PERSISTENCE),
     "recognition_cost": assumed("modest recognition budget"),
     "staffing_rule": assumed("policy lever (Markey 2014)"),
     "staffing_follows_demand": assumed("chains re-plan labour to traffic each quarter"),
@@ -679,6 +750,28 @@ UNCERTAIN: dict[str, Uncertain] = {
         "implementation success varied)"),
     "hr_spend_scale": Uncertain(
         400.0, 200.0, 50.0, 1500.0, "assumed: no published cost per participant"),
+    "recognition_effect": Uncertain(
+        0.020, 0.010, 0.0, 0.08, "assumed: the pooled engagement-intervention d = 0.24 with SD "
+        "0.12 in d units (three times the meta-analytic SE: the transfer to recognition is "
+        "itself uncertain), converted alike"),
+    "recognition_decay": Uncertain(
+        0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
+    "mission_effect": Uncertain(
+        0.020, 0.010, 0.0, 0.08, "assumed: as recognition_effect"),
+    "mission_decay": Uncertain(
+        0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
+    "candour_effect": Uncertain(
+        0.020, 0.010, 0.0, 0.08, "assumed: as recognition_effect"),
+    "candour_decay": Uncertain(
+        0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
+    "transparency_cushion": Uncertain(
+        0.5, 0.2, 0.0, 1.0, "assumed: no published size; from none to all of a blow"),
+    "transparency_recovery_boost": Uncertain(
+        3.0, 1.5, 0.0, 10.0, "assumed: no published size; coefficient of variation 0.5"),
+    "mission_pride_pull": Uncertain(
+        0.004, 0.002, 0.0, 0.02, "assumed: no published size; coefficient of variation 0.5"),
+    "candour_integrity": Uncertain(
+        0.01, 0.005, 0.0, 0.05, "assumed: no published size; coefficient of variation 0.5"),
     "reciprocity_strength": Uncertain(
         0.08, 0.04, 0.0, 0.25, "assumed: no published size; from none to three times the "
         "default"),

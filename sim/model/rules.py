@@ -62,17 +62,6 @@ UNRESOLVED_LOSS_RATIO = 2.0
 # A resolvable problem is solved at once with chance share * min(quality + 0.4, 1): a good
 # encounter resolves nearly all of what the policy allows, a poor one much less.
 RESOLUTION_QUALITY_LIFT = 0.4
-# Weekly pull of the mission on customers' pride, per unit of mission resonance (small: pride
-# moves over years).
-MISSION_PRIDE_PULL = 0.004
-# Weekly integrity gain of customers per unit of transparency x crisis severity (candour).
-CRISIS_CANDOUR_INTEGRITY = 0.01
-# Employees' affiliation level gained per unit of transparency x crisis severity (being heard).
-CRISIS_CANDOUR_AFFILIATION = 0.05
-# Share of a blow full transparency absorbs: crisis stress, customers' anxiety, layoff damage.
-TRANSPARENCY_CUSHION = 0.5
-# Full transparency speeds the fading of anxiety by this much again (up to four times).
-TRANSPARENCY_RECOVERY_BOOST = 3.0
 # Layoffs: survivors' layoff stress kept from one week to the next, stress added by a round,
 # shares of affiliation and purpose lost, and how much worse customers judge layoffs in a crisis.
 LAYOFF_STRESS_KEPT = 0.9
@@ -80,11 +69,9 @@ LAYOFF_STRESS = 0.15
 LAYOFF_AFFILIATION_LOSS = 0.10
 LAYOFF_PURPOSE_LOSS = 0.05
 CRISIS_LAYOFF_DAMAGE = 2.0
-# Purpose level per unit of mission resonance above the typical 0.3 (seed 003).
-MISSION_PURPOSE_EFFECT = 0.2
+# Mission resonance of a typical firm: the mission's channel doses the difference from it, so
+# the drivers' baseline (fitted at a typical firm) already holds a typical mission.
 TYPICAL_MISSION_RESONANCE = 0.3
-# Affiliation level gained by front-line staff under full recognition (seed 003).
-RECOGNITION_AFFILIATION = 0.08
 # The customer programme's effect and promise are stated per this budget ($/customer/year);
 # its weekly pull is capped so that no budget makes attachment jump.
 PROGRAMME_BUDGET_UNIT = 20.0
@@ -105,9 +92,10 @@ def weekly_hazard(annual_rate: float) -> float:
     return 1.0 - (1.0 - annual_rate) ** (1.0 / WEEKS_PER_YEAR)
 
 
-def transparency_cushion(transparency: float) -> float:
-    """Share of a blow (crisis stress, anxiety, layoff damage) that still lands."""
-    return 1.0 - TRANSPARENCY_CUSHION * transparency
+def transparency_cushion(transparency: float, cushion: float) -> float:
+    """Share of a blow (crisis stress, anxiety, layoff damage) that still lands: full
+    transparency absorbs the share `cushion` of it."""
+    return 1.0 - cushion * transparency
 
 
 # --- employees --------------------------------------------------------------------------------
@@ -119,16 +107,18 @@ def employee_engagement(drivers_mean, policy_gains, strain, strain_penalty):
 
 
 def driver_level(baseline, trait, supervisor_quality, climate_effect, tenure_weeks,
-                 tenure_drift, frontline, frontline_penalty, recognition):
-    """Level the drivers settle at: set by the supervisor, eroded by tenure and front-line work."""
+                 tenure_drift, frontline, frontline_penalty):
+    """Level the drivers settle at: set by the supervisor, eroded by tenure and front-line work
+    (policies act through their channels, not on this level)."""
     tenure_years3 = np.minimum(tenure_weeks / TENURE_DRIFT_WEEKS, 1.0)
     return (baseline + trait + climate_effect * (supervisor_quality - AVERAGE_SUPERVISOR)
             - tenure_drift * tenure_years3 * (1.0 - supervisor_quality)
-            - frontline_penalty * frontline * (1.0 - recognition))
+            - frontline_penalty * frontline)
 
 
 # --- employee-side policies: one channel for all (issue 10) -----------------------------------
-# Every employee-side programme (coaching, HR programmes) acts the same way: a dose reaches some
+# Every employee-side policy (coaching, HR programmes, recognition, mission, crisis candour)
+# acts the same way: a dose reaches some
 # employees (its reach rule), gives each an impulse on the drivers (its effect per unit of dose,
 # times the room the employee has to grow), and the gain then fades at the programme's own
 # weekly rate (its persistence). Effects are stated for an employee of engagement 0.5.
@@ -159,6 +149,14 @@ def hr_participation(engagement, reach, rule):
     if rule == "engaged_more":
         return reach * engagement
     return np.full(np.shape(engagement), reach)
+
+
+def exposure_impulse(dose, sustained_effect, weekly_decay, engagement):
+    """Weekly impulse of a continuous policy (recognition, mission, crisis candour): a dose
+    each week it lasts. `sustained_effect` is the gain it holds an employee of engagement 0.5
+    at under a dose of 1 every week (the impulse is that times the decay, so the gain's steady
+    state is the effect whatever the persistence)."""
+    return sustained_effect * weekly_decay * dose * room_to_grow(engagement)
 
 
 def fade(gain, weekly_decay):

@@ -25,7 +25,7 @@ SPIN_UP_WEEKS = 104
 EMPLOYEE_COLUMNS = {
     "store": np.intp, "frontline": bool, "autonomy": F32, "mastery": F32, "purpose": F32,
     "affiliation": F32, "trait": F32, "skill": F32, "strain": F32, "coaching_gain": F32,
-    "hr_gain": F32,
+    "hr_gain": F32, "recognition_gain": F32, "mission_gain": F32, "candour_gain": F32,
     "engagement": F32, "tenure": np.int32, "hired_week": np.int32, "left_week": np.int32,
     "left_reason": np.int8,
 }
@@ -129,7 +129,7 @@ def _draw_staff(params: Parameters, chain: Chain, g: np.random.Generator) -> Pop
                    skill=skill, trait=trait)
     emp.column("frontline")[rows] = initial_roles(store, p.frontline_share, n, g)
     # Drivers start part-way from a new hire's honeymoon to the level the store sets.
-    level = driver_levels(emp, p, chain.supervisor_quality, 0.0)
+    level = driver_levels(emp, p, chain.supervisor_quality)
     settled = np.exp(-p.driver_adjustment * tenure)
     for name in DRIVERS:
         now = level[name] + (p.new_hire_engagement - level[name]) * settled
@@ -199,7 +199,7 @@ def settled_attachment(params: Parameters, mean_quality: np.ndarray, expectation
         "integrity": (w["integrity"] * gain + visits * p.recovery_effect * solved,
                       w["integrity"] * loss
                       + visits * rules.UNRESOLVED_LOSS_RATIO * p.recovery_effect * unsolved),
-        "pride": (w["pride"] * gain + rules.MISSION_PRIDE_PULL * p.mission_resonance,
+        "pride": (w["pride"] * gain + p.mission_pride_pull * p.mission_resonance,
                   w["pride"] * loss),
     }
     return {k: (rules.attachment_equilibrium(up, down), up + down)

@@ -31,10 +31,12 @@ class Target:
 # from consultancies: bands, not points).
 TARGETS: tuple[Target, ...] = (
     Target("quadrant_one_above", 1, "Stores with one of employee/customer engagement above "
-           "the median vs both below: sales performance (revenue against plan)", "1.7x",
+           "the median vs both below: financial effectiveness (revenue against plan x "
+           "year-on-year growth)", "1.7x",
            1.2, 2.2, "x"),
     Target("quadrant_both_above", 1, "Stores with both above the median vs both below: "
-           "sales performance (revenue against plan)", "3.4x", 2.4, 4.4, "x"),
+           "financial effectiveness (revenue against plan x year-on-year growth)", "3.4x",
+           2.4, 4.4, "x"),
     Target("fully_engaged_share", 2, "Share of customers fully engaged (typical firm)",
            "19%", 0.14, 0.25, "share"),
     Target("actively_disengaged_share", 2, "Share of customers actively disengaged "
@@ -73,19 +75,26 @@ TARGETS_BY_KEY = {t.key: t for t in TARGETS}
 # leaves its band, or if a listed one comes back inside it): it is never fixed by widening a
 # band or by tuning a constant that has a source of its own.
 KNOWN_MISSES: dict[str, str] = {
-    "quadrant_both_above": "on sales against plan the model's stores with both engagements "
-    "above the median sell about 1.6x what both-below stores sell per unit of catchment, not "
-    "3.4x; Gallup's multiple is on a composite financial measure whose definition we cannot "
-    "reproduce, and a profit ratio reached it only through the fixed costs netted off",
+    "quadrant_both_above": "on financial effectiveness (sales against plan compounded with "
+    "year-on-year growth) the model's stores with both engagements above the median do about "
+    "1.8x what both-below stores do (8 x 50 stores: 1.79, 95% CI 1.75-1.83; 1.6x on sales "
+    "against plan alone), not 3.4x: both-below stores shrink by about 8% a year and "
+    "both-above ones grow by about 4%, which is not enough; Gallup's composite cannot be "
+    "reproduced exactly, and a profit ratio reached 3.4x only through the fixed costs netted "
+    "off",
     "quartile_profitability": "with gross margin and fixed costs from published figures "
     "(0.67; rent about $2,000 a store-week) the bottom quartile's margin is thin, so the top "
     "quartile's is about twice it (+90% to +120%), not +20%; the band is kept and no cost "
     "is tuned to meet it",
     "customer_only_erosion": "with erosion coming only from raised expectations (no decay "
-    "constant), a customer-only programme keeps about 65-70% of its peak gain after two "
-    "years, not under 25%; it does erode, and erodes more than with coaching "
-    "(both_persistence about 0.9), but the deep erosion seed 002 describes does not follow "
-    "from this mechanism at the assumed promise",
+    "constant), a customer-only programme keeps about 60% of its peak gain after two years "
+    "(0.61, 95% CI 0.52-0.69, 6 seeds), not under 25%; it does erode, and erodes more than "
+    "with coaching (both_persistence about 0.86), but raised expectations cost about as much "
+    "attachment in a chain of disengaged staff as in one of engaged staff (0.052 vs 0.048, "
+    "12 seeds, experiments/erosion_contrast.py): a loss proportional to attachment offsets "
+    "the disengaged chain's more frequent shortfalls, and the programme's pull, working on "
+    "the room customers have left, lifts that chain further, so it keeps more of its peak "
+    "(0.76 vs 0.66); the deep erosion seed 002 describes does not follow",
     "rational_vs_dissatisfied_churn": "at 200 stores only (6 chains: -0.28 against a band of "
     "+-0.25; within it at 10 and 50 stores, -0.08 in the validation table): rationally "
     "satisfied customers churn somewhat less than dissatisfied ones in the largest chains",
@@ -139,8 +148,10 @@ def observe(model: LoyaltyModel, weeks: int, window_weeks: int = 52) -> Run:
 
 def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
     """Per store, averages over the last weeks: the unit-level data of Gallup's studies."""
-    df = model.stores_frame()
-    df = df[df["week"] > df["week"].max() - last_weeks]
+    full = model.stores_frame()
+    end = full["week"].max()
+    df = full[full["week"] > end - last_weeks]
+    prior = full[(full["week"] > end - 2 * last_weeks) & (full["week"] <= end - last_weeks)]
     g = df.groupby("store")
     out = pd.DataFrame({
         "supervisor_quality": g["supervisor_quality"].mean(),
@@ -155,11 +166,20 @@ def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
         "actively_disengaged_share": g["actively_disengaged_share"].mean(),
     })
     out["size"] = model.store_size
-    # Sales performance as Gallup measured units' financial effectiveness: revenue against the
-    # store's plan, the plan giving each store the chain's sales per unit of catchment size.
-    # (Not profit: a profit ratio can be stretched at will by the fixed costs it nets off.)
+    # Financial effectiveness as Gallup measured it for units (sales performance against
+    # target and year-on-year sales growth; Fleming, Coffman & Harter 2005): revenue against
+    # the store's plan (the chain's sales per unit of catchment size) compounded with the
+    # store's year-on-year revenue growth factor, relative to the chain's mean. (Not profit: a
+    # profit ratio can be stretched at will by the fixed costs it nets off.) Without a full
+    # prior year the growth factor is taken as 1.
     per_size = out["revenue"] / out["size"]
-    out["performance"] = per_size / per_size.mean()
+    out["sales_to_plan"] = per_size / per_size.mean()
+    if prior["week"].nunique() == last_weeks:
+        out["growth"] = out["revenue"] / prior.groupby("store")["revenue"].sum() - 1.0
+    else:
+        out["growth"] = np.nan
+    effectiveness = out["sales_to_plan"] * (1.0 + out["growth"].fillna(0.0))
+    out["performance"] = effectiveness / effectiveness.mean()
     out["margin"] = out["profit"] / out["revenue"]
     out["turnover"] = out["quits"] / out["employee_weeks"]
     return out
@@ -168,9 +188,9 @@ def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
 # --- the targets -------------------------------------------------------------------------------
 
 def measure_quadrants(runs: list[Run]) -> dict[str, float]:
-    """Median split on employee and on customer engagement within each chain; mean sales
-    performance (revenue against plan) of each quadrant relative to 'both below', pooled over
-    chains."""
+    """Median split on employee and on customer engagement within each chain; mean financial
+    effectiveness (revenue against plan x year-on-year growth) of each quadrant relative to
+    'both below', pooled over chains."""
     rows = []
     for s in (r.stores for r in runs):
         high_e = s["employee_engagement"] > s["employee_engagement"].median()
