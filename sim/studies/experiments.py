@@ -188,8 +188,9 @@ _OUTCOME_LIST = (
             "revenue of the first year - 1", _revenue_growth, min_weeks=2 * YEAR),
     _validation_outcome(
         "quadrants", {"quadrant_one_above": "x", "quadrant_both_above": "x"},
-        "target 1: sales performance (revenue against plan) of stores with one / both "
-        "engagements above the median vs both below (sim.studies.validation.measure_quadrants)",
+        "target 1: financial effectiveness (revenue against plan x year-on-year growth) of "
+        "stores with one / both engagements above the median vs both below "
+        "(sim.studies.validation.measure_quadrants)",
         _pooled("measure_quadrants"),
         min_weeks=YEAR),
     _validation_outcome(
