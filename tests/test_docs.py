@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sim.docs import splice
 from sim.model import MODEL_REPORTERS, SERVICE_POLICY_SPECS, SPIN_UP_WEEKS, reporters, rules
-from sim.model.parameters import ODD_TABLE_END, ODD_TABLE_START, markdown_table
+from sim.model.sources import ODD_TABLE_END, ODD_TABLE_START, markdown_table
 
 ODD = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

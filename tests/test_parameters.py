@@ -11,7 +11,8 @@ import mesa
 import pytest
 
 from sim import LoyaltyModel, Parameters
-from sim.model.parameters import PARAMETER_NAMES, parameter_fields, parameter_table
+from sim.model.parameters import PARAMETER_NAMES, parameter_fields
+from sim.model.sources import parameter_table
 
 
 @pytest.mark.parametrize(
@@ -104,7 +105,7 @@ CONCLUSION_PHRASES = ("not the lever", "is the lever", "beats", "better than", "
 
 
 def test_every_parameter_has_a_provenance_of_a_known_kind():
-    from sim.model.parameters import PROVENANCE, PROVENANCE_KINDS
+    from sim.model.sources import PROVENANCE, PROVENANCE_KINDS
 
     assert set(PROVENANCE) == set(PARAMETER_NAMES)
     for name in PARAMETER_NAMES:
@@ -117,7 +118,7 @@ def test_fitted_parameters_name_a_calibration_target():
     """Fitted: to a numbered target of the validation table, or to a published figure quoted."""
     import re
 
-    from sim.model.parameters import PROVENANCE
+    from sim.model.sources import PROVENANCE
     from sim.studies.validation import TARGETS
 
     numbers = {t.number for t in TARGETS} | {8}  # target 8 is checked by a mechanism test
@@ -130,7 +131,7 @@ def test_fitted_parameters_name_a_calibration_target():
 
 
 def test_no_source_cites_the_conclusion_it_produces():
-    from sim.model.parameters import PROVENANCE, UNCERTAIN
+    from sim.model.sources import PROVENANCE, UNCERTAIN
 
     texts = {n: p.text for n, p in PROVENANCE.items()}
     texts.update({f"{n} (distribution)": u.source for n, u in UNCERTAIN.items()})
@@ -142,7 +143,7 @@ def test_no_source_cites_the_conclusion_it_produces():
 def test_policy_effects_are_not_fitted_to_policy_outcomes():
     """A policy's effect size or persistence fitted to a target about policies (target 7) would
     make the comparison an assumption."""
-    from sim.model.parameters import PROVENANCE
+    from sim.model.sources import PROVENANCE
 
     for f in Parameters.__dataclass_fields__.values():
         if f.metadata["group"] in ("hr", "customer programme") or f.name == "coaching_effect":
@@ -150,7 +151,7 @@ def test_policy_effects_are_not_fitted_to_policy_outcomes():
 
 
 def test_policy_effects_and_persistence_carry_a_distribution_centred_on_the_default():
-    from sim.model.parameters import UNCERTAIN
+    from sim.model.sources import UNCERTAIN
 
     for name in ("coaching_effect", "hr_effect", "hr_decay", "customer_programme_effect"):
         assert name in UNCERTAIN, name
@@ -167,7 +168,7 @@ def test_engagement_sd_of_the_conversion_rule_is_the_simulated_one():
     default chain actually produces (within 15%), or the conversion is wrong."""
     import numpy as np
 
-    from sim.model.parameters import ENGAGEMENT_SD
+    from sim.model.sources import ENGAGEMENT_SD
 
     sds = [LoyaltyModel(rng=seed, n_stores=30).run(4).employees_frame()["engagement"].std()
            for seed in (1, 2)]
@@ -191,7 +192,7 @@ def test_programme_effects_are_their_published_sizes_converted_by_the_stated_rul
     import math
 
     from sim.model import rules
-    from sim.model.parameters import ENGAGEMENT_SD
+    from sim.model.sources import ENGAGEMENT_SD
 
     p = Parameters()
     coaching = 0.51 * ENGAGEMENT_SD / rules.programme_gain_at_end(6, 2, p.coaching_decay)

@@ -12,7 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.parameters import Parameters, check_value
+from sim.model.checks import check_value
+from sim.model.parameters import Parameters
 from sim.studies.experiments import OUTCOMES
 from sim.studies.specfile import SpecError
 from sim.studies.sweep_spec import SINGLE_ARM, load_spec, spec_from_data

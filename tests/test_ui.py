@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from sim import LoyaltyModel
 from sim.cli import app as cli_app
-from sim.model.parameters import PARAMETER_NAMES, Parameters, check_value, parameter_fields
+from sim.model.checks import check_value
+from sim.model.parameters import PARAMETER_NAMES, Parameters, parameter_fields
 from sim.studies.labels import choice_label
 from sim.studies.scenario import SHIPPED_DIR, load_scenario
 from sim.ui import app, compare_view, store_view, time_charts, timeline

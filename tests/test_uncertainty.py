@@ -10,7 +10,8 @@ import pytest
 import yaml
 from scipy.stats import truncnorm
 
-from sim.model.parameters import UNCERTAIN, Parameters
+from sim.model.parameters import Parameters
+from sim.model.sources import UNCERTAIN
 from sim.studies.scenario import Scenario, load_scenario
 from sim.studies.specfile import SpecError
 from sim.studies.sweep_spec import spec_from_data

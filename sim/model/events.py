@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.model.parameters import check_value
+from sim.model.checks import check_value
 
 # Size parameters fix the chain at set-up; changing them mid-run has no meaning.
 FIXED_AT_SETUP = frozenset({

@@ -21,15 +21,10 @@ import pandas as pd
 from sim.model import customers, development, rules, service, setup, staffing
 from sim.model.accounts import COST_ITEMS, STORE_COLUMNS, Accounts, StaffFlows, account
 from sim.model.agents import Store, Supervisor
+from sim.model.checks import describe_allowed, unknown_parameter_message
 from sim.model.climate import Climate
 from sim.model.events import Crisis, Event, Layoff, PolicyChange, parse_event
-from sim.model.parameters import (
-    PARAMETER_NAMES,
-    Parameters,
-    describe_allowed,
-    parameter_fields,
-    unknown_parameter_message,
-)
+from sim.model.parameters import PARAMETER_NAMES, Parameters, parameter_fields
 from sim.model.reporters import MODEL_REPORTERS
 from sim.model.service import SERVICE_POLICY_SPECS
 from sim.model.setup import CUSTOMER_COLUMNS, EMPLOYEE_COLUMNS, SPIN_UP_WEEKS

@@ -17,15 +17,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from sim.data import SCENARIOS
+from sim.model.checks import chain_size_problem, describe_allowed
 from sim.model.events import FIXED_AT_SETUP, Crisis, Event, Layoff, declared_fields, parse_event
-from sim.model.parameters import (
-    PROVENANCE,
-    UNCERTAIN,
-    Parameters,
-    chain_size_problem,
-    describe_allowed,
-    parameter_fields,
-)
+from sim.model.parameters import Parameters, parameter_fields
+from sim.model.sources import PROVENANCE, UNCERTAIN
 from sim.studies import specfile
 from sim.studies.labels import QUESTION_METRICS
 from sim.studies.runner import Job

@@ -8,7 +8,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.model.parameters import check_value, describe_allowed, parameter_fields
+from sim.model.checks import check_value, describe_allowed
+from sim.model.parameters import parameter_fields
 from sim.studies import specfile
 
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular")

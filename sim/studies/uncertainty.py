@@ -1,7 +1,7 @@
 """Uncertainty that reaches the verdict: each replication is one plausible world.
 
 Under `uncertainty: evidence` (scenario files and sweep specs), replication r draws every
-uncertain parameter (`sim.model.parameters.UNCERTAIN`: policy effect sizes and persistence,
+uncertain parameter (`sim.model.sources.UNCERTAIN`: policy effect sizes and persistence,
 reciprocity strength, ...) from its declared distribution. The draw depends only on the
 replication's seed, never on the arm or the design point, so arm A and arm B in replication r
 live in the same world (common random numbers across arms): their difference is the policy's
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import truncnorm
 
-from sim.model.parameters import UNCERTAIN, Uncertain
+from sim.model.sources import UNCERTAIN, Uncertain
 
 MODES = ("none", "evidence")
 # Mixed into the seed so the draws are a stream of their own, independent of the model's.
