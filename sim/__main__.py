@@ -51,7 +51,9 @@ def main() -> None:
     _signal.signal(_signal.SIGINT, _quit_loading)
     _signal.signal(_signal.SIGTERM, _quit_loading)
     from sim.cli import app
+    from sim.cli.common import one_line_warnings
 
+    one_line_warnings()
     _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     _signal.signal(_signal.SIGTERM, _on_sigterm)
     try:
