@@ -324,6 +324,13 @@ def test_a_damaged_run_file_is_kept_until_its_run_is_stored_again(tmp_path):
     atomic_parquet(runs / run_file_name(1), table)
     assert not damaged.exists()
     assert finished_runs(runs, check=True) == {0, 1, 2}
+    # Copies an earlier version kept forever as hidden .unreadable-* files follow the policy.
+    (runs / f".unreadable-{run_file_name(2)}").write_bytes(b"")  # its run is stored again
+    (runs / f".unreadable-{run_file_name(3)}").write_bytes(b"")  # its run is still missing
+    assert finished_runs(runs, check=True) == {0, 1, 2}
+    assert sorted(p.name for p in runs.iterdir()) == [
+        "damaged", *(run_file_name(r) for r in (0, 1, 2))]
+    assert [p.name for p in damaged.iterdir()] == [run_file_name(3)]
 
 
 def _damage(out: Path) -> list[str]:

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 LOCK = ".lock"
 DAMAGED = "damaged"
 RUN_FILE = re.compile(r"^run=(\d{6,})\.parquet$")
+_OLD_ASIDE = re.compile(r"^\.unreadable-(run=\d{6,}\.parquet)$")  # set aside by earlier versions
 _TEMPORARY = re.compile(r"^\..*\.tmp-(\d+)$")
 
 
@@ -154,6 +155,8 @@ def finished_runs(runs_dir: Path, *, check: bool = False) -> set[int]:
         return found
     for entry in os.scandir(runs_dir):
         m = RUN_FILE.match(entry.name)
+        if check and not m and (old := _OLD_ASIDE.match(entry.name)):
+            _adopt(Path(entry.path), runs_dir / old.group(1))
         if not m:
             continue
         path = Path(entry.path)
@@ -162,6 +165,18 @@ def finished_runs(runs_dir: Path, *, check: bool = False) -> set[int]:
             continue
         found.add(int(m.group(1)))
     return found
+
+
+def _adopt(aside: Path, path: Path) -> None:
+    """Give a copy set aside by an earlier version the same policy: gone if its run is
+    stored again, else kept in damaged/ (unless a newer copy is there)."""
+    damaged = path.parent / DAMAGED / path.name
+    with contextlib.suppress(OSError):
+        if path.exists() or damaged.exists():
+            aside.unlink()
+        else:
+            damaged.parent.mkdir(exist_ok=True)
+            os.replace(aside, damaged)
 
 
 def _set_aside(path: Path) -> None:
