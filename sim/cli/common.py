@@ -8,6 +8,7 @@ failed: what finished is kept); 2 bad input (file, option or results folder; not
 from __future__ import annotations
 
 import warnings
+from typing import TextIO
 
 import typer
 from typer.core import TyperCommand
@@ -47,7 +48,8 @@ def one_line_warnings() -> None:
     source line; other packages' warnings are shown as before."""
     previous = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
         if issubclass(category, UserWarning) and category.__module__.startswith("sim."):
             typer.echo(specfile.one_line(f"loyalty-sim: warning: {message}"), err=True)
         else:
