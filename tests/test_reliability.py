@@ -16,13 +16,20 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 
 from sim.studies import report
 from sim.studies.scenario_report import finish_folder
 from sim.studies.scenario_run import run_scenario
-from sim.studies.store import FolderError, StoreWarning
+from sim.studies.store import (
+    FolderError,
+    StoreWarning,
+    atomic_parquet,
+    finished_runs,
+    run_file_name,
+)
 from sim.studies.sweep import sweep
 from sim.studies.sweep_folder import load_sweep
 
@@ -289,3 +296,110 @@ def test_an_unreadable_run_file_is_run_again_with_a_warning(tmp_path):
     pd.testing.assert_frame_equal(first[cols], again[cols])
     pd.testing.assert_frame_equal(load_sweep(tmp_path / "s")[cols], first[cols])
     assert os.path.getsize(damaged[0]) > 0
+    assert not (tmp_path / "s" / "runs" / "damaged").exists()
+
+
+def test_a_damaged_run_file_is_kept_until_its_run_is_stored_again(tmp_path):
+    """One copy per run in runs/damaged/ while it is the only trace of the run; deleted (and
+    the folder with it) once the run is stored again."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    table = pa.table({"x": [1.0]})
+    for run in (0, 1, 2):
+        atomic_parquet(runs / run_file_name(run), table)
+    for run in (0, 1):
+        (runs / run_file_name(run)).write_bytes(b"PAR1 torn")
+    with pytest.warns(StoreWarning, match="kept in .*damaged/ until it is") as caught:
+        assert finished_runs(runs, check=True) == {2}
+    assert len(caught) == 2
+    damaged = runs / "damaged"
+    assert sorted(p.name for p in damaged.iterdir()) == [run_file_name(0), run_file_name(1)]
+    (runs / run_file_name(0)).write_bytes(b"")  # damaged again before it was re-run
+    with pytest.warns(StoreWarning):
+        finished_runs(runs, check=True)
+    assert len(list(damaged.iterdir())) == 2  # still one copy per run
+    assert (damaged / run_file_name(0)).read_bytes() == b""  # the newest one
+    atomic_parquet(runs / run_file_name(0), table)
+    assert [p.name for p in damaged.iterdir()] == [run_file_name(1)]
+    atomic_parquet(runs / run_file_name(1), table)
+    assert not damaged.exists()
+    assert finished_runs(runs, check=True) == {0, 1, 2}
+    # Copies an earlier version kept forever as hidden .unreadable-* files follow the policy.
+    (runs / f".unreadable-{run_file_name(2)}").write_bytes(b"")  # its run is stored again
+    (runs / f".unreadable-{run_file_name(3)}").write_bytes(b"")  # its run is still missing
+    assert finished_runs(runs, check=True) == {0, 1, 2}
+    assert sorted(p.name for p in runs.iterdir()) == [
+        "damaged", *(run_file_name(r) for r in (0, 1, 2))]
+    assert [p.name for p in damaged.iterdir()] == [run_file_name(3)]
+
+
+def _damage(out: Path) -> list[str]:
+    """Empty one stored run file and truncate another (as a full or dying disk leaves them);
+    return their names."""
+    files = sorted(out.glob("runs/run=*.parquet"))[:2]
+    files[0].write_bytes(b"")
+    files[1].write_bytes(files[1].read_bytes()[:40])
+    return [p.name for p in files]
+
+
+def _warned_once_each(stderr: str, names: list[str]) -> None:
+    assert "Traceback" not in stderr
+    for name in names:  # one line per file, nothing more about it
+        lines = [line for line in stderr.splitlines() if name in line]
+        assert len(lines) == 1, stderr
+        assert lines[0].startswith("loyalty-sim: warning: ")
+        assert "cannot be read" in lines[0] and "made again" in lines[0]
+    assert stderr.count("warning") == len(names), stderr
+
+
+def test_a_damaged_sweep_folder_is_healed_by_running_it_again(tmp_path):
+    spec = {"name": "tiny", "question": "q?", "horizon_weeks": 8, "replications": 3,
+            "seed": 1, "parameters": CHAIN,
+            "factors": {"coaching_hours": {"levels": [0.0, 2.0]}}, "outcomes": ["profit"]}
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    command = [str(EXE), "sweep", str(path), "--workers", "1", "--no-progress", "--out"]
+    for out in ("clean", "s"):
+        done = subprocess.run([*command, out], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    out = tmp_path / "s"
+    names = _damage(out)
+    again = subprocess.run([*command, "s"], cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    _warned_once_each(again.stderr, names)
+    assert "(2 run now" in again.stdout and "4 found done" in again.stdout
+    assert (out / "summary.csv").read_bytes() == (tmp_path / "clean" / "summary.csv").read_bytes()
+    healed = load_sweep(out).drop(columns="seconds")
+    pd.testing.assert_frame_equal(healed, load_sweep(tmp_path / "clean").drop(columns="seconds"))
+    assert not (out / "runs" / "damaged").exists()  # the damaged copies went with the re-run
+    _no_leftovers(tmp_path)
+
+
+def test_a_damaged_scenario_folder_is_healed_by_running_it_again(tmp_path):
+    scenario = _write(tmp_path, SLOW)
+    clean = subprocess.run([str(EXE), "run", str(scenario), "--out", "clean", "--workers", "2",
+                            "--no-progress"], cwd=tmp_path, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stderr
+    out = tmp_path / "out"
+    proc = _start(tmp_path, "run", scenario, "--out", out, "--workers", 1)
+    _wait_for_runs(out, 3, proc)
+    proc.send_signal(signal.SIGINT)  # stopped part-way, then the disk damages two files
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    kept = _runs(out)
+    names = _damage(out)
+    again = subprocess.run([str(EXE), "run", str(scenario), "--out", str(out), "--workers",
+                            "2", "--no-progress"], cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    _warned_once_each(again.stderr, names)
+    m = _manifest(out)
+    assert m["status"] == "complete" and m["sessions"][-1]["already_done"] == kept - 2
+    # What the store promises to be byte-identical for the same seeds (run files differ only
+    # in their timing metadata, so their data are compared).
+    for name in ("summary.csv", "replications.csv", "timeseries.parquet", "stores.parquet"):
+        assert (out / name).read_bytes() == (tmp_path / "clean" / name).read_bytes(), name
+    for run in sorted((tmp_path / "clean" / "runs").glob("run=*.parquet")):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / "runs" / run.name),
+                                      pd.read_parquet(run))
+    assert not (out / "runs" / "damaged").exists()
+    _no_leftovers(tmp_path)

@@ -7,6 +7,9 @@ failed: what finished is kept); 2 bad input (file, option or results folder; not
 
 from __future__ import annotations
 
+import warnings
+from typing import TextIO
+
 import typer
 from typer.core import TyperCommand
 
@@ -37,6 +40,22 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print `message` as one line on stderr; return the Exit to raise."""
     typer.echo(specfile.one_line(message), err=True)
     return typer.Exit(code)
+
+
+def one_line_warnings() -> None:
+    """Show the project's own warnings (e.g. a damaged run file set aside) as one line each on
+    stderr, like the command's other messages, instead of Python's two-line form with a
+    source line; other packages' warnings are shown as before."""
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        if issubclass(category, UserWarning) and category.__module__.startswith("sim."):
+            typer.echo(specfile.one_line(f"loyalty-sim: warning: {message}"), err=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
 
 
 def stop_code(reason: str) -> int:

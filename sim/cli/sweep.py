@@ -48,6 +48,7 @@ def sweep_command(
 
 def _sweep(file: Path, cluster: str | None, workers: int | None, out: Path | None,
            progress: bool) -> None:
+    from sim.studies.store import readable
     from sim.studies.sweep import ClusterUnavailable, SweepInterrupted, default_folder, sweep
     from sim.studies.sweep_folder import SweepFolderError
     from sim.studies.sweep_spec import load_spec
@@ -66,7 +67,8 @@ def _sweep(file: Path, cluster: str | None, workers: int | None, out: Path | Non
                f"{_count(spec.replications, 'replication')} = "
                f"{_count(spec.run_count, 'run')} of {spec.horizon_weeks} weeks -> {folder}",
                err=True)
-    before = (len(list((folder / "runs").glob("run=*.parquet")))
+    # Damaged run files are not done: the sweep sets them aside and runs them again.
+    before = (sum(readable(p) for p in (folder / "runs").glob("run=*.parquet"))
               if folder.is_dir() and not folder.is_symlink() else 0)
     try:
         runs = sweep(spec, cluster, out=folder, workers=workers, progress=progress,

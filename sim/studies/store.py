@@ -5,8 +5,10 @@ that a file is either whole or absent, and a results folder claimed by one proce
   folder. A crash (even `kill -9` or a power cut after the rename) leaves the old file or the
   new one, never half of one.
 - `finished_runs`: the run ids of a `runs/` folder; a file that cannot be read (zero bytes,
-  truncated by a dying disk) is moved aside with a warning and counts as missing, so the run is
-  simply run again.
+  truncated by a dying disk) is moved to `runs/damaged/` with a warning and counts as missing,
+  so the run is simply run again. The damaged copy is kept while it is the only trace of that
+  run and deleted once the run is stored again (same seed, so the same data): a folder never
+  grows with copies nobody needs, and `damaged/` disappears when it is empty.
 - `Claim`: an exclusive lock (`flock`) on `FOLDER/.lock`, held for as long as a process writes
   into the folder and released by the kernel when the process dies, so a folder is never
   written by two runs at once and a dead run's folder can always be resumed.
@@ -30,7 +32,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 LOCK = ".lock"
+DAMAGED = "damaged"
 RUN_FILE = re.compile(r"^run=(\d{6,})\.parquet$")
+_OLD_ASIDE = re.compile(r"^\.unreadable-(run=\d{6,}\.parquet)$")  # set aside by earlier versions
 _TEMPORARY = re.compile(r"^\..*\.tmp-(\d+)$")
 
 
@@ -90,7 +94,8 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def atomic_parquet(path: Path, table: pa.Table) -> None:
-    """Write a Parquet file whole or not at all."""
+    """Write a Parquet file whole or not at all; a damaged copy of it set aside by
+    `finished_runs` is deleted once the new file is in place."""
     tmp = _temporary(path)
     try:
         pq.write_table(table, tmp, compression="zstd")
@@ -98,6 +103,11 @@ def atomic_parquet(path: Path, table: pa.Table) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    damaged = path.parent / DAMAGED
+    if damaged.is_dir():
+        (damaged / path.name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            damaged.rmdir()  # only once empty
 
 
 def atomic_json(path: Path, data: Any, default: Any = None) -> None:
@@ -139,23 +149,43 @@ def readable(path: Path) -> bool:
 
 def finished_runs(runs_dir: Path, *, check: bool = False) -> set[int]:
     """Ids of the run files in `runs_dir`. With `check`, a file that cannot be read is moved
-    aside (to `.unreadable-<name>`) with a StoreWarning and is not counted."""
+    to `runs_dir/damaged/` with one StoreWarning and is not counted."""
     found: set[int] = set()
     if not runs_dir.is_dir():
         return found
     for entry in os.scandir(runs_dir):
         m = RUN_FILE.match(entry.name)
+        if check and not m and (old := _OLD_ASIDE.match(entry.name)):
+            _adopt(Path(entry.path), runs_dir / old.group(1))
         if not m:
             continue
         path = Path(entry.path)
         if check and not readable(path):
-            warnings.warn(f"{path}: cannot be read (empty or damaged); the run will be made "
-                          "again", StoreWarning, stacklevel=2)
-            with contextlib.suppress(OSError):
-                os.replace(path, path.with_name(f".unreadable-{path.name}"))
+            _set_aside(path)
             continue
         found.add(int(m.group(1)))
     return found
+
+
+def _adopt(aside: Path, path: Path) -> None:
+    """Give a copy set aside by an earlier version the same policy: gone if its run is
+    stored again, else kept in damaged/ (unless a newer copy is there)."""
+    damaged = path.parent / DAMAGED / path.name
+    with contextlib.suppress(OSError):
+        if path.exists() or damaged.exists():
+            aside.unlink()
+        else:
+            damaged.parent.mkdir(exist_ok=True)
+            os.replace(aside, damaged)
+
+
+def _set_aside(path: Path) -> None:
+    damaged = path.parent / DAMAGED
+    warnings.warn(f"{path}: cannot be read (empty or damaged); the run will be made again "
+                  f"(the file is kept in {damaged}/ until it is)", StoreWarning, stacklevel=3)
+    with contextlib.suppress(OSError):  # if it cannot be moved, the new file replaces it
+        damaged.mkdir(exist_ok=True)
+        os.replace(path, damaged / path.name)  # one copy per run: an older one is replaced
 
 
 class Claim:
