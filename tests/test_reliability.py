@@ -333,6 +333,27 @@ def test_a_damaged_run_file_is_kept_until_its_run_is_stored_again(tmp_path):
     assert [p.name for p in damaged.iterdir()] == [run_file_name(3)]
 
 
+def test_a_run_counts_only_with_its_companion_files_readable(tmp_path):
+    """A run whose series or stores file is torn or missing is made again whole: its run file
+    goes, the torn companion is set aside with one warning."""
+    runs, series = tmp_path / "runs", tmp_path / "series"
+    runs.mkdir()
+    series.mkdir()
+    table = pa.table({"x": [1.0]})
+    for run in (0, 1, 2):
+        atomic_parquet(series / run_file_name(run), table)
+        atomic_parquet(runs / run_file_name(run), table)
+    (series / run_file_name(0)).write_bytes(b"PAR1 torn")
+    (series / run_file_name(1)).unlink()
+    assert finished_runs(runs, companions=(series,)) == {0, 1, 2}  # no check: nothing read
+    with pytest.warns(StoreWarning) as caught:
+        assert finished_runs(runs, check=True, companions=(series,)) == {2}
+    assert sorted(str(w.message).split(":")[0] for w in caught) == [
+        str(series / run_file_name(0)), str(series / run_file_name(1))]
+    assert sorted(p.name for p in runs.iterdir()) == [run_file_name(2)]
+    assert [p.name for p in (series / "damaged").iterdir()] == [run_file_name(0)]
+
+
 def _damage(out: Path) -> list[str]:
     """Empty one stored run file and truncate another (as a full or dying disk leaves them);
     return their names."""
@@ -388,12 +409,15 @@ def test_a_damaged_scenario_folder_is_healed_by_running_it_again(tmp_path):
     assert proc.returncode == 130, stderr
     kept = _runs(out)
     names = _damage(out)
+    third = sorted(out.glob("stores/run=*.parquet"))[2]  # a run whose stores file is torn
+    third.write_bytes(third.read_bytes()[:40])
+    names.append(third.name)
     again = subprocess.run([str(EXE), "run", str(scenario), "--out", str(out), "--workers",
                             "2", "--no-progress"], cwd=tmp_path, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     _warned_once_each(again.stderr, names)
     m = _manifest(out)
-    assert m["status"] == "complete" and m["sessions"][-1]["already_done"] == kept - 2
+    assert m["status"] == "complete" and m["sessions"][-1]["already_done"] == kept - 3
     # What the store promises to be byte-identical for the same seeds (run files differ only
     # in their timing metadata, so their data are compared).
     for name in ("summary.csv", "replications.csv", "timeseries.parquet", "stores.parquet"):
@@ -402,4 +426,5 @@ def test_a_damaged_scenario_folder_is_healed_by_running_it_again(tmp_path):
         pd.testing.assert_frame_equal(pd.read_parquet(out / "runs" / run.name),
                                       pd.read_parquet(run))
     assert not (out / "runs" / "damaged").exists()
+    assert not (out / "stores" / "damaged").exists()
     _no_leftovers(tmp_path)

@@ -54,7 +54,6 @@ from sim.studies.store import (
     atomic_write,
     finished_runs,
     now,
-    readable,
     remove_stale_temporaries,
     run_file_name,
 )
@@ -144,13 +143,7 @@ class ScenarioStore:
     def finished(self, *, check: bool = False) -> set[int]:
         """Ids (job positions) of the stored runs; with `check`, a run whose files cannot be
         read is set aside with a warning and counts as missing."""
-        ids = finished_runs(self.runs_dir, check=check)
-        if check:
-            for run in sorted(ids):
-                if not readable(self.stores_dir / run_file_name(run)):
-                    (self.runs_dir / run_file_name(run)).unlink(missing_ok=True)
-                    ids.discard(run)
-        return ids
+        return finished_runs(self.runs_dir, check=check, companions=(self.stores_dir,))
 
     def open(self, source: Path | None, command: list[str] | None, where: str) -> None:
         """Start (or resume) the run: scenario file, folders and a session in the manifest."""

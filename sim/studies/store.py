@@ -23,7 +23,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -147,9 +147,12 @@ def readable(path: Path) -> bool:
     return True
 
 
-def finished_runs(runs_dir: Path, *, check: bool = False) -> set[int]:
-    """Ids of the run files in `runs_dir`. With `check`, a file that cannot be read is moved
-    to `runs_dir/damaged/` with one StoreWarning and is not counted."""
+def finished_runs(runs_dir: Path, *, check: bool = False,
+                  companions: Sequence[Path] = ()) -> set[int]:
+    """Ids of the run files in `runs_dir`. With `check`, a run counts only if its run file and
+    its file of the same name in each of the `companions` folders (written before the run file)
+    can be read: an unreadable file is moved to its folder's `damaged/` with one StoreWarning,
+    and the run is made again whole."""
     found: set[int] = set()
     if not runs_dir.is_dir():
         return found
@@ -163,8 +166,25 @@ def finished_runs(runs_dir: Path, *, check: bool = False) -> set[int]:
         if check and not readable(path):
             _set_aside(path)
             continue
+        if check and not _companions_readable(path, companions):
+            path.unlink(missing_ok=True)  # made again together with its companion files
+            continue
         found.add(int(m.group(1)))
     return found
+
+
+def _companions_readable(path: Path, companions: Sequence[Path]) -> bool:
+    whole = True
+    for folder in companions:
+        companion = folder / path.name
+        if not companion.exists():
+            warnings.warn(f"{companion}: missing although {path} is stored; the run will be "
+                          "made again", StoreWarning, stacklevel=4)
+            whole = False
+        elif not readable(companion):
+            _set_aside(companion)
+            whole = False
+    return whole
 
 
 def _adopt(aside: Path, path: Path) -> None:

@@ -99,15 +99,16 @@ def sweep(spec: SweepSpec | dict | str | Path, executor: Any = None, *,
     folder = Path(out) if out is not None else default_folder(spec)
     store = SweepStore(folder, spec)
     store.check(source)
-    done = store.finished_ids(check=True)
-    missing = [r for r in store.plan if r.run not in done]
-    if not missing and store.manifest.get("status") == "complete":
+    if store.manifest.get("status") == "complete" and store.intact():
         return load_sweep(folder)
     try:
         claim = Claim.take(folder, option="")
     except FolderError as err:
         raise SweepFolderError(str(err)) from None
     with claim, interrupt_on_sigterm():
+        # Damaged files are set aside only by the process that holds the folder.
+        done = store.finished_ids(check=True)
+        missing = [r for r in store.plan if r.run not in done]
         _run_missing(store, spec, missing, executor, workers, progress, source)
     if store.manifest["status"] != "complete":
         raise SweepInterrupted(folder, store.manifest["reason"] or "stopped",

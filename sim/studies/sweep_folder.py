@@ -32,6 +32,7 @@ from sim.studies.store import (
     atomic_write,
     finished_runs,
     now,
+    readable,
     remove_stale_temporaries,
     run_file_name,
 )
@@ -158,10 +159,16 @@ class SweepStore:
             self.manifest["status"], self.manifest["reason"] = "complete", None
             self._save_manifest()
 
+    def intact(self) -> bool:
+        """Whether every planned run is stored and its files can be read (changes nothing)."""
+        folders = [self.runs_dir, *((self.folder / SERIES_DIR,) if self.spec.series else ())]
+        return all(readable(f / run_file_name(r.run)) for r in self.plan for f in folders)
+
     def finished_ids(self, *, check: bool = False) -> set[int]:
         """Ids of the runs stored; with `check`, unreadable run files are set aside (with a
         warning) so that those runs are made again."""
-        return finished_runs(self.runs_dir, check=check)
+        series = (self.folder / SERIES_DIR,) if self.spec.series else ()
+        return finished_runs(self.runs_dir, check=check, companions=series)
 
     def write_run(self, planned: PlannedRun, row: pd.DataFrame, weekly: pd.DataFrame,
                   seconds: float) -> None:
