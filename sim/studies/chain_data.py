@@ -64,9 +64,11 @@ SHARE_COLUMNS = ("employees_engaged", "employees_actively_disengaged",
 # Shares at the ends (0 or 100%) are read as this close to them: a normal spread never
 # puts exactly nobody past a cut-off.
 SHARE_FLOOR = 0.005
+SHARE_INFORMATIVE = 0.03  # a share nearer 0 or 1 than this does not fix the spread
 # Within-store spread (sd) of customers' engagement scores, used to read NPS: measured in the
-# default model (20 stores, weeks 52-104, seed 1: 0.11 to 0.13 across stores).
-CUSTOMER_ENGAGEMENT_SD = 0.12
+# default model (20 stores after 104 weeks, seed 1: 0.137 to 0.165 across stores, mean 0.15).
+CUSTOMER_ENGAGEMENT_SD = 0.15
+EMPLOYEE_ENGAGEMENT_SD = 0.08  # the same for staff (same run: mean 0.078)
 
 
 class ChainDataError(Exception):
@@ -97,15 +99,22 @@ class ChainData:
             "headcount": s["headcount"], "customers": s["customers"]})
 
 
-def score_from_shares(high: np.ndarray, low: np.ndarray, high_cut: float,
-                      low_cut: float) -> np.ndarray:
+def score_from_shares(high: np.ndarray, low: np.ndarray, high_cut: float, low_cut: float,
+                      typical_sd: float) -> np.ndarray:
     """The mean 0-1 score of a store whose share `high` (0-1) scores at or above `high_cut`
-    and share `low` below `low_cut`, with scores normally spread within the store."""
+    and share `low` below `low_cut`, with scores normally spread within the store. When one
+    share is near 0 (or 1) it says little about the spread: the other share is read at the
+    typical spread `typical_sd` instead."""
     high = np.clip(high, SHARE_FLOOR, 1 - SHARE_FLOOR)
     low = np.clip(low, SHARE_FLOOR, 1 - SHARE_FLOOR)
     z_low, z_high = ndtri(low), ndtri(1 - high)
     sd = (high_cut - low_cut) / np.maximum(z_high - z_low, 1e-3)
-    return np.clip(low_cut - sd * z_low, 0.0, 1.0)
+    both = low_cut - sd * z_low
+    from_low = low_cut - typical_sd * z_low
+    from_high = high_cut - typical_sd * z_high
+    edge = np.minimum(np.minimum(high, 1 - high), np.minimum(low, 1 - low)) < SHARE_INFORMATIVE
+    one = np.where(np.minimum(high, 1 - high) < np.minimum(low, 1 - low), from_low, from_high)
+    return np.clip(np.where(edge, one, both), 0.0, 1.0)
 
 
 def score_from_nps(nps: np.ndarray, sd: float = CUSTOMER_ENGAGEMENT_SD) -> np.ndarray:
@@ -251,9 +260,10 @@ def _convert(path: Path, df: pd.DataFrame, sources: dict, quarterly: bool) -> No
                     f"{path}: row {df['row'].iloc[i]}, column '{cols[1]}': {cols[0]} and "
                     f"{cols[1]} add up to {100 * both[i]:.4g}%; allowed: shares that add up to "
                     "at most 100%")
-            cuts = ((rules.EMPLOYEE_ENGAGED, rules.EMPLOYEE_ACTIVELY_DISENGAGED)
-                    if col == "employee_engagement"
-                    else (rules.CUSTOMER_FULLY_ENGAGED, rules.CUSTOMER_NOT_ENGAGED))
+            cuts = ((rules.EMPLOYEE_ENGAGED, rules.EMPLOYEE_ACTIVELY_DISENGAGED,
+                     EMPLOYEE_ENGAGEMENT_SD) if col == "employee_engagement"
+                    else (rules.CUSTOMER_FULLY_ENGAGED, rules.CUSTOMER_NOT_ENGAGED,
+                          CUSTOMER_ENGAGEMENT_SD))
             df[col] = score_from_shares(high, low, *cuts)
 
 
