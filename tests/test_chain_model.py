@@ -165,3 +165,33 @@ def test_same_seed_same_results_for_one_or_two_workers(tmp_path):
     # and the chain's stores are what ran: the best supervisor's store is store 1
     stores = one[0][1]
     assert stores.loc[stores["store"] == 1, "supervisor_quality"].iloc[0] == pytest.approx(0.85)
+
+
+def test_the_report_adds_each_stores_gain_and_the_chains_quadrant(tmp_path):
+    from sim.studies.chain_report import GAINS_FILE, GAINS_FIGURE, QUADRANT_FIGURE
+    from sim.studies.scenario_run import run_scenario
+
+    write_chain(tmp_path)
+    path = write_scenario(tmp_path)
+    outcome = run_scenario(path, out=tmp_path / "out", workers=1, root=tmp_path)
+    assert outcome.status == "complete"
+    folder = tmp_path / "out"
+    gains = pd.read_csv(folder / GAINS_FILE)
+    assert len(gains) == 5 and set(gains["arm"]) == {"coaching"}
+    assert sorted(gains["store_id"]) == ["S1", "S2", "S3", "S4", "S5"]
+    assert (gains["replications"] == 2).all()
+    assert (gains["profit_gain_low"] <= gains["profit_gain"]).all()
+    assert (gains["profit_gain"] <= gains["profit_gain_high"]).all()
+    # the gains are the paired store differences of the stored runs
+    stores = pd.read_parquet(folder / "stores.parquet")
+    s2 = stores[stores["store"] == 1].groupby(["arm", "replication"])["profit"].sum()
+    expected = (s2["coaching"] - s2["baseline"]).mean()
+    assert gains.set_index("store_id").at["S2", "profit_gain"] == pytest.approx(expected)
+    report = (folder / "report.md").read_text()
+    assert "## Your chain, store by store" in report
+    assert report.index("## Your chain") < report.index("## How this was run")
+    assert "profit gain, $ (95% CI)" in report and "| S2 |" in report
+    assert (folder / GAINS_FIGURE).stat().st_size > 0
+    assert (folder / QUADRANT_FIGURE).stat().st_size > 0
+    html = (folder / "report.html").read_text()
+    assert html.count("data:image/png;base64") >= 6  # four standard figures and two more
