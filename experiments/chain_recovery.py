@@ -68,8 +68,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--store-draws", type=int, default=8)
-    parser.add_argument("--chains", type=int, default=3, help="simulated chains per draw")
+    parser.add_argument("--store-draws", type=int, default=12)
+    parser.add_argument("--chains", type=int, default=4, help="simulated chains per draw")
     parser.add_argument("--out", type=Path, default=Path("results/chain_recovery"))
     args = parser.parse_args()
     rows = []

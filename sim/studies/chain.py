@@ -64,14 +64,16 @@ def chain_targets(data: ChainData, quick: bool = False, seed: int = 1) -> dict[s
         floor = 0.01 * abs(v) + 1e-6  # a statistic equal in every resample still has noise
         targets[k] = {"observed": float(v), "se": max(se, floor)}
     size = chain_size(data)
+    window = 13 * data.quarters if data.quarters else 52
     return {
         "name": f"chain-{_slug(data.path.stem)}",
         "description": f"Chain-level fit to {data.path.name} ({len(obs)} stores)",
         "fit": {p: {"low": lo, "high": hi} for p, (lo, hi) in CHAIN_PARAMETERS.items()},
         "targets": targets,
         "simulation": {"statistics": "chain", "n_stores": size["n_stores"],
-                       # a year of data after half a year's settling, like the example
-                       "weeks": 78, "window_weeks": 52,
+                       # the data's period (a year without quarters) after half a
+                       # year's settling, so simulated stores average as much as the data
+                       "weeks": 26 + window, "window_weeks": window,
                        "replications": 1,
                        "fixed": {k: v for k, v in size.items() if k != "n_stores"}},
         "abc": ({"population_size": 24, "generations": 3, "predictive_draws": 8,
@@ -106,31 +108,52 @@ def _design(obs: pd.DataFrame) -> np.ndarray:
     return np.column_stack([np.ones(len(obs)), *cols])
 
 
-def estimate_stores(data: ChainData, cal: Any, draws: int = 8, chains_per_draw: int = 3,
+def _store_features(obs: pd.DataFrame) -> np.ndarray:
+    """A store's observables with its size and workload (log customers, log staff per
+    customer): busier stores strain their staff, so their engagement says less about their
+    supervisor."""
+    customers = obs["customers"].to_numpy(float)
+    return np.column_stack([_design(obs), np.log(customers),
+                            np.log(obs["headcount"].to_numpy(float) / customers)])
+
+
+def estimate_stores(data: ChainData, cal: Any, draws: int = 12, chains_per_draw: int = 4,
                     seed: int = 1) -> pd.DataFrame:
-    """Each store's supervisor quality and local market: estimate and 90% interval."""
+    """Each store's supervisor quality and local market: estimate and 90% interval.
+
+    Chains are simulated under `draws` posterior draws (`chains_per_draw` each, the data's
+    number and sizes of stores); one least-squares fit of each characteristic on the store
+    features over all of their stores (so the fit averages over the posterior rather than
+    trusting one draw's 30-odd stores per coefficient) is applied to the chain's stores. The
+    interval adds the residual spread to the spread of the per-draw fits."""
     sim = cal.targets.simulation
     base = {**sim.fixed, "n_stores": sim.n_stores}
-    x_obs = _design(data.observables())
-    g = np.random.default_rng(seed)
-    samples = {c: [] for c in CHARACTERISTICS}
     seeds = np.random.SeedSequence([seed, 2]).generate_state(draws * chains_per_draw)
+    tables = []
     for d, params in enumerate(cal.draws(draws, seed)):
-        table = pd.concat([simulated_stores({**base, **params}, int(s), sim.weeks,
-                                            sim.window_weeks)
-                           for s in seeds[d * chains_per_draw:(d + 1) * chains_per_draw]])
-        x = _design(table)
-        scale = x.std(axis=0)
-        scale[scale == 0] = 1
-        for c in CHARACTERISTICS:
-            y = table[c].to_numpy(float)
-            coef, *_ = np.linalg.lstsq(x / scale, y, rcond=None)
-            resid_sd = float(np.std(y - (x / scale) @ coef, ddof=x.shape[1]))
-            fitted = (x_obs / scale) @ coef
-            samples[c].append(fitted[:, None] + resid_sd * g.standard_normal((len(fitted), 50)))
+        for s in seeds[d * chains_per_draw:(d + 1) * chains_per_draw]:
+            tables.append(simulated_stores({**base, **params}, int(s), sim.weeks,
+                                           sim.window_weeks).assign(draw=d))
+    train = pd.concat(tables, ignore_index=True)
+    x = _store_features(train)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1
+    x, x_obs = x / scale, _store_features(data.observables()) / scale
+    g = np.random.default_rng(seed)
     out = pd.DataFrame(index=data.stores.index)
     for c in CHARACTERISTICS:
-        s = np.concatenate(samples[c], axis=1)
+        y = train[c].to_numpy(float)
+        coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+        resid = y - x @ coef
+        # per draw: its own fit's prediction (parameter uncertainty) plus residual noise
+        samples = []
+        for d in range(draws):
+            rows = train["draw"].to_numpy() == d
+            shift = float(resid[rows].mean())
+            sd = float(resid[rows].std(ddof=1))
+            samples.append((x_obs @ coef + shift)[:, None]
+                           + sd * g.standard_normal((len(x_obs), 50)))
+        s = np.concatenate(samples, axis=1)
         if c == "supervisor_quality":
             s = np.clip(s, 0.02, 0.98)
         out[c] = np.median(s, axis=1)
@@ -176,8 +199,8 @@ def calibrate_chain(path: str | Path, *, out: str | Path | None = None,
         return load_calibration(folder)
     staging = folder.with_name(f".{folder.name}.fit")
     cal = calibrate(targets, out=staging, workers=workers, cluster=cluster, progress=progress)
-    stores = estimate_stores(data, cal, draws=store_draws or (3 if quick else 8),
-                             chains_per_draw=2 if quick else 3, seed=seed)
+    stores = estimate_stores(data, cal, draws=store_draws or (3 if quick else 12),
+                             chains_per_draw=2 if quick else 4, seed=seed)
     stores.to_csv(staging / "stores.csv")
     chain = chain_file_data(data, cal, stores)
     text = "# Written by `loyalty-sim calibrate --stores`: fitted to the data named below.\n"
