@@ -145,6 +145,12 @@ def test_a_sweep_spec_runs_on_the_chain(tmp_path):
     doc["stores"][0]["supervisor_quality"] = 0.9
     other.write_text(yaml.safe_dump(doc), encoding="utf-8")
     assert loaded.fingerprint() != load_spec(path).replace(chain=str(other)).fingerprint()
+    from sim.studies.sweep import load_sweep, sweep
+
+    results = sweep(path, out=tmp_path / "out", workers=1, progress=False)
+    assert len(results) == 2
+    again = load_sweep(tmp_path / "out")  # the stored spec still finds its chain file
+    assert len(again) == 2
 
 
 def test_same_seed_same_results_for_one_or_two_workers(tmp_path):
