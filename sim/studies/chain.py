@@ -125,7 +125,7 @@ def estimate_stores(data: ChainData, cal: Any, draws: int = 12, chains_per_draw:
     number and sizes of stores); one least-squares fit of each characteristic on the store
     features over all of their stores (so the fit averages over the posterior rather than
     trusting one draw's 30-odd stores per coefficient) is applied to the chain's stores. The
-    interval adds the residual spread to the spread of the per-draw fits."""
+    interval adds each simulated chain's shared error to its stores' own spread."""
     sim = cal.targets.simulation
     base = {**sim.fixed, "n_stores": sim.n_stores}
     seeds = np.random.SeedSequence([seed, 2]).generate_state(draws * chains_per_draw)
@@ -133,7 +133,7 @@ def estimate_stores(data: ChainData, cal: Any, draws: int = 12, chains_per_draw:
     for d, params in enumerate(cal.draws(draws, seed)):
         for s in seeds[d * chains_per_draw:(d + 1) * chains_per_draw]:
             tables.append(simulated_stores({**base, **params}, int(s), sim.weeks,
-                                           sim.window_weeks).assign(draw=d))
+                                           sim.window_weeks).assign(chain=len(tables)))
     train = pd.concat(tables, ignore_index=True)
     x = _store_features(train)
     scale = x.std(axis=0)
@@ -145,14 +145,15 @@ def estimate_stores(data: ChainData, cal: Any, draws: int = 12, chains_per_draw:
         y = train[c].to_numpy(float)
         coef, *_ = np.linalg.lstsq(x, y, rcond=None)
         resid = y - x @ coef
-        # per draw: its own fit's prediction (parameter uncertainty) plus residual noise
+        # Per simulated chain: its stores' errors share a part (the whole chain off in the
+        # same direction) and have their own spread; both go into the interval.
         samples = []
-        for d in range(draws):
-            rows = train["draw"].to_numpy() == d
+        for k in range(len(tables)):
+            rows = train["chain"].to_numpy() == k
             shift = float(resid[rows].mean())
             sd = float(resid[rows].std(ddof=1))
             samples.append((x_obs @ coef + shift)[:, None]
-                           + sd * g.standard_normal((len(x_obs), 50)))
+                           + sd * g.standard_normal((len(x_obs), 25)))
         s = np.concatenate(samples, axis=1)
         if c == "supervisor_quality":
             s = np.clip(s, 0.02, 0.98)
