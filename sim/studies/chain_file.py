@@ -54,12 +54,21 @@ def resolve(value: str, base: Path | None) -> Path:
     return path.resolve()
 
 
-@cache
 def load_chain_file(path: str) -> ChainFile:
-    """Read and check a chain file (cached by path); raise ChainFileError (one line)."""
+    """Read and check a chain file (cached while it is unchanged on disk); raise
+    ChainFileError (one line)."""
     where = Path(path)
     if where.is_dir():
         where = where / "chain.yaml"  # the calibration folder holding it
+    try:
+        stat = where.stat()
+    except OSError:
+        return _load(where, 0, -1)  # _load says what is wrong
+    return _load(where, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _load(where: Path, mtime_ns: int, size: int) -> ChainFile:
     try:
         doc = yaml.safe_load(where.read_text(encoding="utf-8"))
     except FileNotFoundError:
