@@ -174,7 +174,7 @@ def test_same_seed_same_results_for_one_or_two_workers(tmp_path):
 
 
 def test_the_report_adds_each_stores_gain_and_the_chains_quadrant(tmp_path):
-    from sim.studies.chain_report import GAINS_FILE, GAINS_FIGURE, QUADRANT_FIGURE
+    from sim.studies.chain_report import GAINS_FIGURE, GAINS_FILE, QUADRANT_FIGURE
     from sim.studies.scenario_run import run_scenario
 
     write_chain(tmp_path)
@@ -201,3 +201,11 @@ def test_the_report_adds_each_stores_gain_and_the_chains_quadrant(tmp_path):
     assert (folder / QUADRANT_FIGURE).stat().st_size > 0
     html = (folder / "report.html").read_text()
     assert html.count("data:image/png;base64") >= 6  # four standard figures and two more
+    # a folder resumes only the same runs: another chain file's stores are other runs
+    from sim.studies.scenario_run import fingerprint
+
+    before = fingerprint(load_scenario(path))
+    doc = chain_doc()
+    doc["stores"][0]["supervisor_quality"] = 0.9
+    write_chain(tmp_path, doc)
+    assert fingerprint(load_scenario(path)) != before
