@@ -48,11 +48,11 @@ class _Truth:
 
 
 def recover(seed: int, out: Path, workers: int, store_draws: int, chains: int,
-            oracle: bool = False) -> dict:
-    """Fit one synthetic chain; return its recovery figures."""
+            oracle: bool = False, years: int = 1) -> dict:
+    """Fit one synthetic chain (`years` of quarterly data); return its recovery figures."""
     folder = out / f"seed-{seed}"
     folder.mkdir(parents=True, exist_ok=True)
-    rows, truth = synthetic_chain(HIDDEN, seed, years=1)
+    rows, truth = synthetic_chain(HIDDEN, seed, years=years)
     path = folder / "chain.csv"
     rows.to_csv(path, index=False)
     start = time.perf_counter()
@@ -96,7 +96,7 @@ def main() -> None:
     rows = []
     for seed in args.seeds:
         rows.append(recover(seed, args.out, args.workers, args.store_draws, args.chains,
-                            args.oracle))
+                            args.oracle, args.years))
         print(pd.DataFrame([rows[-1]]).round(3).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     table.to_csv(args.out / "recovery.csv", index=False)
