@@ -6,9 +6,10 @@ revenue per customer, and the engagement correlation), simulating chains of the 
 sizes of stores. (2) Each store's own characteristics (its supervisor's leadership quality and
 its local market: what its customers expect) are estimated by simulation-based regression:
 chains simulated under posterior draws give, store by store, the true characteristics beside
-the observables; a least-squares fit of each characteristic on the observables, applied to the
-chain's stores, gives the estimate, and the spread of the residuals and of the draws its
-interval.
+the observables; one least-squares fit of each characteristic on the observables (with the
+store's size and staff per customer) over all of those stores, applied to the chain's stores,
+gives the estimate, and each simulated chain's errors its interval. The CSV itself is read by
+`sim.studies.chain_data`; the chain file is read back by `sim.studies.chain_file`.
 """
 
 from __future__ import annotations
