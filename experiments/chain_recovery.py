@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--store-draws", type=int, default=12)
     parser.add_argument("--chains", type=int, default=4, help="simulated chains per draw")
     parser.add_argument("--out", type=Path, default=Path("results/chain_recovery"))
+    parser.add_argument("--years", type=int, default=1, help="years of quarterly data")
     parser.add_argument("--oracle", action="store_true", help="also train stage 2 on the "
                         "hidden parameters (the best stage 1 could give)")
     args = parser.parse_args()
