@@ -85,6 +85,9 @@ def calibrate_command(
     typer.echo(check.to_string(index=False, float_format="{:.4g}".format))
     report = cal.folder / "report" / "report.md"
     typer.echo(f"\nCalibration folder: {cal.folder} (report: {report})")
+    if (cal.folder / "chain.yaml").is_file():
+        typer.echo(f"Chain file: {cal.folder / 'chain.yaml'} (name it in a scenario or sweep "
+                   "file as `chain: PATH`, relative to that file, to run on these stores)")
 
 
 def register(app: typer.Typer) -> None:

@@ -43,10 +43,11 @@ class LoyaltyModel(mesa.Model):
 
     Keyword arguments only; every parameter has a default (listed below with its unit and in
     docs/ODD.md). `rng` is an int seed; `events` is a list of timed policy changes, crises and
-    layoffs (`sim.model.events`).
+    layoffs (`sim.model.events`); `chain` a chain's own stores (`setup.StoreProfile`).
     """
 
-    def __init__(self, *, rng: int | None = None, events: list | tuple = (), **parameters: Any):
+    def __init__(self, *, rng: int | None = None, events: list | tuple = (),
+                 chain: setup.StoreProfile | None = None, **parameters: Any):
         unknown = [k for k in parameters if k not in PARAMETER_NAMES]
         if unknown:
             raise ValueError(unknown_parameter_message(unknown[0]))
@@ -55,6 +56,12 @@ class LoyaltyModel(mesa.Model):
                 raise ValueError(f"rng = {rng!r} is not allowed: expected a whole number >= 0 "
                                  "(the seed)")
             rng = int(rng)
+        if chain is not None:  # the chain's own stores decide how many there are
+            if parameters.get("n_stores", chain.n_stores) != chain.n_stores:
+                raise ValueError(f"n_stores = {parameters['n_stores']} is not allowed with a "
+                                 f"chain of {chain.n_stores} stores (expected "
+                                 f"{chain.n_stores} or leave it out)")
+            parameters = {**parameters, "n_stores": chain.n_stores}
         super().__init__(rng=rng)
         self.params = Parameters(**parameters)
         # Independent streams, so that a policy change in one process leaves the others' draws
@@ -70,7 +77,9 @@ class LoyaltyModel(mesa.Model):
         self.expectation_lift = 0.0  # what customers expect above their own standard
 
         p = self.params
-        self.chain = setup.draw_chain(p, self._rng_setup)
+        self.chain = (setup.draw_chain(p, self._rng_setup) if chain is None
+                      else setup.profile_chain(p, chain))
+        self.store_ids = chain.ids if chain is not None else None
         n = self.n_stores = self.chain.n_stores
         self.planned_staff = self.chain.planned_staff
         self.initial_store_customers = self.chain.initial_customers
@@ -290,7 +299,8 @@ class LoyaltyModel(mesa.Model):
 def _signature() -> inspect.Signature:
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
               inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None),
-              inspect.Parameter("events", inspect.Parameter.KEYWORD_ONLY, default=())]
+              inspect.Parameter("events", inspect.Parameter.KEYWORD_ONLY, default=()),
+              inspect.Parameter("chain", inspect.Parameter.KEYWORD_ONLY, default=None)]
     for f in parameter_fields():
         params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
                                         default=f.default))
@@ -300,7 +310,9 @@ def _signature() -> inspect.Signature:
 def _docstring() -> str:
     lines = [LoyaltyModel.__doc__ or "", "", "Args:",
              "    rng: int seed of the model's random numbers (None: fresh entropy).",
-             "    events: timed PolicyChange / Crisis / Layoff events, or their dict form."]
+             "    events: timed PolicyChange / Crisis / Layoff events, or their dict form.",
+             "    chain: a chain's own stores (`sim.model.setup.StoreProfile`, e.g. from a "
+             "chain file); None: stores drawn from the chain-level parameters."]
     for f in parameter_fields():
         allowed = f"; {describe_allowed(f.name)}" if f.metadata["choices"] else ""
         lines.append(f"    {f.name}: {f.metadata['doc']} [{f.metadata['unit']}; default "

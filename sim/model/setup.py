@@ -79,6 +79,54 @@ def draw_chain(params: Parameters, g: np.random.Generator) -> Chain:
     return Chain(size, initial_customers, planned_staff, local_expectation, quality)
 
 
+@dataclass(frozen=True)
+class StoreProfile:
+    """A chain's own stores (a chain file's `stores`), set up instead of the generic draws.
+
+    Headcount and customers keep their ratios between stores; `customers_per_store` sets the
+    scale (a chain file sets it to the data's mean, so the stores keep their own sizes).
+    Supervisor quality (0-1) and local market (what the store's customers expect, 0-1) are
+    taken as they are: `supervisor_quality_mean`/`_sd`, `expectation`, `local_market_spread`,
+    `store_size_spread` and `staffing_spread` are then not drawn from.
+    """
+
+    ids: tuple[str, ...]
+    headcount: tuple[float, ...]
+    customers: tuple[float, ...]
+    supervisor_quality: tuple[float, ...]
+    local_market: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        columns = ("headcount", "customers", "supervisor_quality", "local_market")
+        if n < 1 or any(len(getattr(self, c)) != n for c in columns):
+            raise ValueError("a store profile needs one value of each of ids, " +
+                             ", ".join(columns) + " per store (at least one store)")
+        for c, low, high in (("headcount", 1, None), ("customers", 1, None),
+                             ("supervisor_quality", 0, 1), ("local_market", 0, 1)):
+            values = np.asarray(getattr(self, c), float)
+            if not np.all(np.isfinite(values)) or (values < low).any() or (
+                    high is not None and (values > high).any()):
+                top = f" and <= {high}" if high is not None else ""
+                raise ValueError(f"store profile: {c} must be >= {low}{top} for every store")
+
+    @property
+    def n_stores(self) -> int:
+        return len(self.ids)
+
+
+def profile_chain(params: Parameters, profile: StoreProfile) -> Chain:
+    """The Chain of a store profile, scaled to `customers_per_store` on average."""
+    customers = np.asarray(profile.customers, float)
+    scale = params.customers_per_store / customers.mean()
+    initial_customers = np.maximum(1, np.round(customers * scale)).astype(np.int64)
+    planned_staff = np.maximum(
+        2, np.round(np.asarray(profile.headcount, float) * scale)).astype(np.int64)
+    quality = np.clip(np.asarray(profile.supervisor_quality, float), *SUPERVISOR_QUALITY_RANGE)
+    return Chain(customers / customers.mean(), initial_customers, planned_staff,
+                 np.asarray(profile.local_market, float), quality)
+
+
 def planned_pressure(emp: Population, params: Parameters, chain: Chain,
                      standard_minutes: np.ndarray) -> np.ndarray:
     """Each store's work pressure under its planned demand (initial customers at the

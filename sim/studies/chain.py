@@ -6,16 +6,14 @@ revenue per customer, and the engagement correlation), simulating chains of the 
 sizes of stores. (2) Each store's own characteristics (its supervisor's leadership quality and
 its local market: what its customers expect) are estimated by simulation-based regression:
 chains simulated under posterior draws give, store by store, the true characteristics beside
-the observables; a least-squares fit of each characteristic on the observables, applied to the
-chain's stores, gives the estimate, and the spread of the residuals and of the draws its
-interval.
+the observables; one least-squares fit of each characteristic on the observables (with the
+store's size and staff per customer) over all of those stores, applied to the chain's stores,
+gives the estimate, and each simulated chain's errors its interval. The CSV itself is read by
+`sim.studies.chain_data`; the chain file is read back by `sim.studies.chain_file`.
 """
 
 from __future__ import annotations
 
-import csv
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +22,14 @@ import pandas as pd
 import yaml
 
 from sim.studies.calibration.statistics import STORE_OBSERVABLES, chain_statistics
-
-MIN_STORES = 5
-MAX_STORES = 5000
-# Column -> (what it holds, allowed range). Turnover and churn are annual rates in percent
-# (above 100 when a store replaces its staff more than once a year); scores are 0-1.
-REQUIRED = {
-    "store_id": ("the store's id", None),
-    "headcount": ("staff (average over the period)", (1, 100_000)),
-    "customers": ("active customers (average over the period)", (1, 100_000_000)),
-    "employee_engagement": ("employee engagement, a 0-1 score", (0, 1)),
-    "customer_engagement": ("customer engagement, a 0-1 score", (0, 1)),
-    "turnover_pct": ("annual staff turnover, % of headcount (0-500)", (0, 500)),
-    "churn_pct": ("annual customer churn, % of customers (0-500)", (0, 500)),
-    "revenue": ("revenue over the period, $", (0, 1e12)),
-}
-OPTIONAL = {"quarter": "period number (rows per store and quarter; revenue per quarter)"}
-# Read instead of churn_pct when only retention is reported.
-ALTERNATIVES = {"churn_pct": ("retention_pct", lambda r: 100.0 - r)}
+from sim.studies.chain_data import (  # noqa: F401 (the chain CSV's names, kept importable here)
+    MIN_STORES,
+    REQUIRED,
+    ChainData,
+    ChainDataError,
+    per_store,
+    read_chain_csv,
+)
 
 CHAIN_PARAMETERS = {  # fitted chain-level parameter -> prior bounds
     "supervisor_quality_mean": (0.2, 0.8),
@@ -52,129 +40,6 @@ CHAIN_PARAMETERS = {  # fitted chain-level parameter -> prior bounds
     "annual_churn_rate": (0.05, 0.5),
     "basket": (20.0, 150.0),
 }
-
-
-class ChainDataError(Exception):
-    """The chain's data cannot be used; `str(err)` is one line naming file, row and column."""
-
-
-@dataclass
-class ChainData:
-    """A chain's stores: one row per store with the observables, annualised."""
-
-    path: Path
-    stores: pd.DataFrame  # index store_id; REQUIRED columns (revenue per year)
-    ignored: list[str]
-    quarters: int  # 0 when the file has one row per store
-
-    @property
-    def revenue_per_customer(self) -> pd.Series:
-        return self.stores["revenue"] / self.stores["customers"]
-
-    def observables(self) -> pd.DataFrame:
-        """The store observables in the simulator's names (`statistics.store_observables`)."""
-        s = self.stores
-        return pd.DataFrame({
-            "employee_engagement": s["employee_engagement"],
-            "customer_engagement": s["customer_engagement"],
-            "turnover_pct": s["turnover_pct"], "churn_pct": s["churn_pct"],
-            "revenue_per_customer": self.revenue_per_customer,
-            "headcount": s["headcount"], "customers": s["customers"]})
-
-
-def read_chain_csv(path: str | Path) -> ChainData:
-    """Read and check a chain's CSV; raise ChainDataError naming file, row and column."""
-    path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except FileNotFoundError:
-        raise ChainDataError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ChainDataError(f"{path}: cannot be read as UTF-8 CSV ({err}); allowed: a CSV "
-                             "file with one row per store") from None
-    except csv.Error as err:
-        raise ChainDataError(f"{path}: not valid CSV ({err})") from None
-    if not rows:
-        raise ChainDataError(f"{path}: is empty; allowed: a header row and one row per store")
-    header = [h.strip() for h in rows[0]]
-    missing = [c for c in REQUIRED if c not in header and not (
-        c in ALTERNATIVES and ALTERNATIVES[c][0] in header)]
-    if missing:
-        raise ChainDataError(f"{path}: row 1: column '{missing[0]}' is missing; allowed: "
-                             f"columns {', '.join(REQUIRED)} (retention_pct may replace "
-                             "churn_pct; quarter is optional)")
-    seen = {}
-    for i, h in enumerate(header):
-        if h in seen and h in (*REQUIRED, *OPTIONAL):
-            raise ChainDataError(f"{path}: row 1: column '{h}' appears twice; allowed: each "
-                                 "column once")
-        seen[h] = i
-    used = [*REQUIRED, *OPTIONAL, *(a for a, _ in ALTERNATIVES.values())]
-    ignored = [h for h in header if h not in used]
-    quarterly = "quarter" in seen
-    records = []
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise ChainDataError(f"{path}: row {n}: has {len(row)} values for {len(header)} "
-                                 "columns; allowed: one value per column")
-        rec: dict[str, Any] = {"store_id": row[seen["store_id"]].strip()}
-        if not rec["store_id"]:
-            raise ChainDataError(f"{path}: row {n}, column 'store_id': is empty; allowed: the "
-                                 "store's id")
-        numeric = [c for c in REQUIRED if c != "store_id"] + (["quarter"] if quarterly else [])
-        for col in numeric:
-            source, convert = col, None
-            if col not in seen:
-                source, convert = ALTERNATIVES[col]
-            text = row[seen[source]].strip()
-            try:
-                value = float(text.rstrip("%")) if text else math.nan
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
-                raise ChainDataError(f"{path}: row {n}, column '{source}': {text!r} is not a "
-                                     f"number; allowed: {_describe(col)}")
-            bounds = REQUIRED.get(col, (None, (1, 400)))[1]
-            if bounds is not None and not bounds[0] <= value <= bounds[1]:
-                raise ChainDataError(f"{path}: row {n}, column '{source}': {value:g} is outside "
-                                     f"{bounds[0]:g}-{bounds[1]:g}; allowed: {_describe(col)}")
-            rec[col] = convert(value) if convert else value
-        records.append(rec)
-    df = pd.DataFrame.from_records(records)
-    if df.empty:
-        raise ChainDataError(f"{path}: has no store rows; allowed: at least {MIN_STORES} stores")
-    key = ["store_id", "quarter"] if quarterly else ["store_id"]
-    dup = df.duplicated(key)
-    if dup.any():
-        n = int(np.flatnonzero(dup.to_numpy())[0]) + 2
-        what = "store and quarter" if quarterly else "store id"
-        raise ChainDataError(f"{path}: row {n}, column 'store_id': duplicate {what} "
-                             f"{df['store_id'].iloc[n - 2]!r}; allowed: each {what} once")
-    quarters = 0
-    if quarterly:
-        quarters = int(df.groupby("store_id").size().max())
-        df = per_store(df)
-    if len(df) < MIN_STORES:
-        raise ChainDataError(f"{path}: has {len(df)} stores; allowed: at least {MIN_STORES} "
-                             "stores (the fit compares stores)")
-    if len(df) > MAX_STORES:
-        raise ChainDataError(f"{path}: has {len(df)} stores; allowed: at most {MAX_STORES}")
-    return ChainData(path, df.set_index("store_id"), ignored, quarters)
-
-
-def per_store(quarterly: pd.DataFrame) -> pd.DataFrame:
-    """Rows per store and quarter -> one row per store: averages, revenue annualised."""
-    g = quarterly.groupby("store_id", sort=False)
-    df = g[[c for c in REQUIRED if c not in ("store_id", "revenue")]].mean()
-    df["revenue"] = g["revenue"].sum() * 4 / g.size()
-    return df.reset_index()
-
-
-def _describe(col: str) -> str:
-    return REQUIRED[col][0] if col in REQUIRED else OPTIONAL.get(col, col)
 
 
 def chain_size(data: ChainData) -> dict[str, Any]:
@@ -200,14 +65,16 @@ def chain_targets(data: ChainData, quick: bool = False, seed: int = 1) -> dict[s
         floor = 0.01 * abs(v) + 1e-6  # a statistic equal in every resample still has noise
         targets[k] = {"observed": float(v), "se": max(se, floor)}
     size = chain_size(data)
+    window = 13 * data.quarters if data.quarters else 52
     return {
         "name": f"chain-{_slug(data.path.stem)}",
         "description": f"Chain-level fit to {data.path.name} ({len(obs)} stores)",
         "fit": {p: {"low": lo, "high": hi} for p, (lo, hi) in CHAIN_PARAMETERS.items()},
         "targets": targets,
         "simulation": {"statistics": "chain", "n_stores": size["n_stores"],
-                       # a year of data after half a year's settling, like the example
-                       "weeks": 78, "window_weeks": 52,
+                       # the data's period (a year without quarters) after half a
+                       # year's settling, so simulated stores average as much as the data
+                       "weeks": 26 + window, "window_weeks": window,
                        "replications": 1,
                        "fixed": {k: v for k, v in size.items() if k != "n_stores"}},
         "abc": ({"population_size": 24, "generations": 3, "predictive_draws": 8,
@@ -242,31 +109,53 @@ def _design(obs: pd.DataFrame) -> np.ndarray:
     return np.column_stack([np.ones(len(obs)), *cols])
 
 
-def estimate_stores(data: ChainData, cal: Any, draws: int = 8, chains_per_draw: int = 3,
+def _store_features(obs: pd.DataFrame) -> np.ndarray:
+    """A store's observables with its size and workload (log customers, log staff per
+    customer): busier stores strain their staff, so their engagement says less about their
+    supervisor."""
+    customers = obs["customers"].to_numpy(float)
+    return np.column_stack([_design(obs), np.log(customers),
+                            np.log(obs["headcount"].to_numpy(float) / customers)])
+
+
+def estimate_stores(data: ChainData, cal: Any, draws: int = 12, chains_per_draw: int = 4,
                     seed: int = 1) -> pd.DataFrame:
-    """Each store's supervisor quality and local market: estimate and 90% interval."""
+    """Each store's supervisor quality and local market: estimate and 90% interval.
+
+    Chains are simulated under `draws` posterior draws (`chains_per_draw` each, the data's
+    number and sizes of stores); one least-squares fit of each characteristic on the store
+    features over all of their stores (so the fit averages over the posterior rather than
+    trusting one draw's 30-odd stores per coefficient) is applied to the chain's stores. The
+    interval adds each simulated chain's shared error to its stores' own spread."""
     sim = cal.targets.simulation
     base = {**sim.fixed, "n_stores": sim.n_stores}
-    x_obs = _design(data.observables())
-    g = np.random.default_rng(seed)
-    samples = {c: [] for c in CHARACTERISTICS}
     seeds = np.random.SeedSequence([seed, 2]).generate_state(draws * chains_per_draw)
+    tables = []
     for d, params in enumerate(cal.draws(draws, seed)):
-        table = pd.concat([simulated_stores({**base, **params}, int(s), sim.weeks,
-                                            sim.window_weeks)
-                           for s in seeds[d * chains_per_draw:(d + 1) * chains_per_draw]])
-        x = _design(table)
-        scale = x.std(axis=0)
-        scale[scale == 0] = 1
-        for c in CHARACTERISTICS:
-            y = table[c].to_numpy(float)
-            coef, *_ = np.linalg.lstsq(x / scale, y, rcond=None)
-            resid_sd = float(np.std(y - (x / scale) @ coef, ddof=x.shape[1]))
-            fitted = (x_obs / scale) @ coef
-            samples[c].append(fitted[:, None] + resid_sd * g.standard_normal((len(fitted), 50)))
+        for s in seeds[d * chains_per_draw:(d + 1) * chains_per_draw]:
+            tables.append(simulated_stores({**base, **params}, int(s), sim.weeks,
+                                           sim.window_weeks).assign(chain=len(tables)))
+    train = pd.concat(tables, ignore_index=True)
+    x = _store_features(train)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1
+    x, x_obs = x / scale, _store_features(data.observables()) / scale
+    g = np.random.default_rng(seed)
     out = pd.DataFrame(index=data.stores.index)
     for c in CHARACTERISTICS:
-        s = np.concatenate(samples[c], axis=1)
+        y = train[c].to_numpy(float)
+        coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+        resid = y - x @ coef
+        # Per simulated chain: its stores' errors share a part (the whole chain off in the
+        # same direction) and have their own spread; both go into the interval.
+        samples = []
+        for k in range(len(tables)):
+            rows = train["chain"].to_numpy() == k
+            shift = float(resid[rows].mean())
+            sd = float(resid[rows].std(ddof=1))
+            samples.append((x_obs @ coef + shift)[:, None]
+                           + sd * g.standard_normal((len(x_obs), 25)))
+        s = np.concatenate(samples, axis=1)
         if c == "supervisor_quality":
             s = np.clip(s, 0.02, 0.98)
         out[c] = np.median(s, axis=1)
@@ -312,8 +201,8 @@ def calibrate_chain(path: str | Path, *, out: str | Path | None = None,
         return load_calibration(folder)
     staging = folder.with_name(f".{folder.name}.fit")
     cal = calibrate(targets, out=staging, workers=workers, cluster=cluster, progress=progress)
-    stores = estimate_stores(data, cal, draws=store_draws or (3 if quick else 8),
-                             chains_per_draw=2 if quick else 3, seed=seed)
+    stores = estimate_stores(data, cal, draws=store_draws or (3 if quick else 12),
+                             chains_per_draw=2 if quick else 4, seed=seed)
     stores.to_csv(staging / "stores.csv")
     chain = chain_file_data(data, cal, stores)
     text = "# Written by `loyalty-sim calibrate --stores`: fitted to the data named below.\n"

@@ -66,6 +66,10 @@ def write_scenario_report(folder: Path, scenario: Scenario, timeseries: pd.DataF
     write_report(folder, scenario=scenario, metrics=metrics, summary=summary, arms=arms,
                  answers=answers, evidence_blocks=blocks, figures=figures, settings=settings,
                  warning=warning.strip())
+    if scenario.chain is not None:  # runs on a chain file: its stores, one by one
+        from sim.studies.chain_report import add_chain_section
+
+        add_chain_section(folder, scenario, stores, summary, arms, figures, labels)
     return ScenarioReport(metrics, summary, arms, answers)
 
 

@@ -54,13 +54,15 @@ def stop_reason(err: BaseException) -> str:
 
 
 class Job(NamedTuple):
-    """One simulation: a label (e.g. the arm), parameters, events, a seed and a horizon."""
+    """One simulation: a label (e.g. the arm), parameters, events, a seed, a horizon and, for a
+    chain file's runs, the chain's own stores (`sim.model.setup.StoreProfile`)."""
 
     label: str
     params: dict[str, Any]
     events: tuple[dict[str, Any], ...]
     seed: int
     weeks: int
+    chain: Any = None
 
 
 @dataclass
@@ -90,7 +92,7 @@ def simulate(job: Job) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     from sim.model import LoyaltyModel
 
     start = time.perf_counter()
-    model = LoyaltyModel(rng=job.seed, events=list(job.events), **job.params)
+    model = LoyaltyModel(rng=job.seed, events=list(job.events), chain=job.chain, **job.params)
     model.run(job.weeks)
     return model.model_frame(), model.stores_frame(), time.perf_counter() - start
 

@@ -14,7 +14,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from sim.data import SCENARIOS
 from sim.model.checks import chain_size_problem, describe_allowed
@@ -269,6 +278,50 @@ class Study(BaseModel):
         default=None, description="The calibration folder (written by `loyalty-sim "
         "calibrate`) that `uncertainty: posterior` draws from.",
         json_schema_extra={"allowed": "the path of a calibration folder"})
+    chain: str | None = Field(
+        default=None, description="A chain file (chain.yaml written by `loyalty-sim calibrate "
+        "--stores`), relative to this file: runs start from that chain's own stores, with its "
+        "fitted parameters under the file's.",
+        json_schema_extra={"allowed": "the path of a chain file"})
+
+    @field_validator("chain")
+    @classmethod
+    def _chain_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Resolve the chain file against the spec file's folder and check it reads."""
+        if value is None:
+            return None
+        from sim.studies.chain_file import ChainFileError, load_chain_file, resolve
+
+        path = str(resolve(value, (info.context or {}).get("base")))
+        try:
+            load_chain_file(path)
+        except ChainFileError as err:
+            raise specfile.SpecValueError(str(err), key=("chain",),
+                                          allowed="the path of a chain file") from None
+        return path
+
+    def chain_file(self) -> Any:
+        """The chain file's contents (`sim.studies.chain_file.ChainFile`), or None."""
+        if self.chain is None:
+            return None
+        from sim.studies.chain_file import load_chain_file
+
+        return load_chain_file(self.chain)
+
+    def chain_parameters(self) -> dict[str, Any]:
+        """The chain file's parameters (under the file's own), or nothing."""
+        chain = self.chain_file()
+        return {} if chain is None else chain.parameters
+
+    @model_validator(mode="after")
+    def _chain_size(self) -> Study:
+        given_n = given(self.parameters).get("n_stores")
+        chain = self.chain_file()
+        if chain is not None and given_n is not None and given_n != chain.profile.n_stores:
+            raise specfile.SpecValueError(
+                f"is {given_n} but the chain file has {chain.profile.n_stores} stores",
+                key=("parameters", "n_stores"), allowed="leave n_stores out with a chain file")
+        return self
 
     @model_validator(mode="after")
     def _posterior(self) -> Study:
@@ -393,8 +446,10 @@ class Scenario(Study):
         """Every (arm, replication) run, arm by arm; replication r has seed `seed + r` (and,
         under `uncertainty: evidence` or `posterior`, the world drawn for that replication)."""
         drawn = self.replication_parameters()
-        return [Job(arm, {**drawn[r], **self.arm_parameters(arm)}, tuple(self.arm_events(arm)),
-                    seed, self.horizon_weeks)
+        base, chain = self.chain_parameters(), self.chain_file()
+        profile = chain.profile if chain is not None else None
+        return [Job(arm, {**base, **drawn[r], **self.arm_parameters(arm)},
+                    tuple(self.arm_events(arm)), seed, self.horizon_weeks, profile)
                 for arm in self.arms for r, seed in enumerate(self.seeds())]
 
     def as_file_data(self) -> dict[str, Any]:
@@ -410,6 +465,8 @@ class Scenario(Study):
             data["story"] = self.story.model_dump()
         if self.uncertainty != "none":
             data.update(uncertainty=self.uncertainty, calibration=self.calibration)
+        if self.chain is not None:
+            data["chain"] = self.chain
         if self.questions:
             data["questions"] = [q.model_dump(exclude_none=True) for q in self.questions]
         for name, arm in self.arms.items():
@@ -431,7 +488,7 @@ def _posterior_draws(folder: str, n: int, seed: int) -> tuple[tuple[tuple[str, f
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raise specfile.SpecError (one line) if it is bad."""
     doc = specfile.load_yaml(path)
-    return specfile.validate(Scenario, doc)
+    return specfile.validate(Scenario, doc, context={"base": Path(path).parent})
 
 
 @dataclasses.dataclass(frozen=True)

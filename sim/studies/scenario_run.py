@@ -98,7 +98,9 @@ def fingerprint(scenario: Scenario) -> str:
     from sim.model.parameters import Parameters
 
     jobs = [[j.label, j.params, list(j.events), j.seed, j.weeks] for j in scenario.jobs()]
-    text = json.dumps([jobs, Parameters().as_dict()], sort_keys=True, default=repr)
+    chain = scenario.chain_file()  # its stores, when runs start from a chain file
+    text = json.dumps([jobs, Parameters().as_dict(), *([repr(chain.profile)] if chain else [])],
+                      sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

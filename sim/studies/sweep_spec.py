@@ -297,6 +297,8 @@ class SweepSpec(Study):
         """Every run, point by point, arm by arm, replication by replication."""
         design = self.design_points()
         drawn = self.replication_parameters()
+        base, chain = self.chain_parameters(), self.chain_file()
+        profile = chain.profile if chain is not None else None
         runs = []
         for point, values in enumerate(design.values):
             for arm in self.arm_names:
@@ -304,9 +306,9 @@ class SweepSpec(Study):
                 applied = {n: values[n] for n in self.factors_of(arm)}
                 events = tuple(self.arm_events(arm))
                 for r, seed in enumerate(self.seeds()):
-                    params = {**drawn[r], **fixed, **applied}
+                    params = {**base, **drawn[r], **fixed, **applied}
                     runs.append(PlannedRun(len(runs), point, arm, r, Job(
-                        arm, params, events, seed, self.horizon_weeks)))
+                        arm, params, events, seed, self.horizon_weeks, profile)))
         return runs
 
     def as_file_data(self) -> dict[str, Any]:
@@ -332,6 +334,7 @@ class SweepSpec(Study):
                       r.job.seed, r.job.weeks] for r in self.plan()],
             "outcomes": self.outcomes, "series": self.series,
             "defaults": Parameters().as_dict(),
+            **({"chain": repr(self.chain_file().profile)} if self.chain else {}),
         }
         text = json.dumps(content, sort_keys=True, default=repr)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -352,7 +355,7 @@ class PlannedRun:
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep spec file; raise specfile.SpecError (one line) if bad."""
     doc = specfile.load_yaml(path)
-    return specfile.validate(SweepSpec, doc)
+    return specfile.validate(SweepSpec, doc, context={"base": Path(path).parent})
 
 
 def spec_from_data(data: dict[str, Any], source: str = "<spec>") -> SweepSpec:
