@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from sim.model.events import Crisis, Layoff, PolicyChange, describe, parse_event
 from sim.studies import specfile
-from sim.studies.scenario import CrisisSpec, EventSpec, LayoffSpec
+from sim.studies.spec_blocks import CrisisSpec, EventSpec, LayoffSpec
 
 EXAMPLES = [
     {"week": 26, "set": {"coaching_hours": 2.0}},

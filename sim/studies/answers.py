@@ -16,7 +16,8 @@ from sim.studies.labels import METRIC_BY_NAME, RETURN, Metric
 from sim.studies.stats import Estimate
 
 if TYPE_CHECKING:
-    from sim.studies.scenario import Question, Scenario
+    from sim.studies.scenario import Scenario
+    from sim.studies.spec_blocks import Question
 
 
 # Engagement scores and the head counts that make them concrete.
@@ -143,7 +144,7 @@ class Answer:
 def default_questions(scenario: Scenario, arms: Sequence[str]) -> list[Question]:
     """Without explicit `questions:`: each arm against the baseline on profit, churn and
     staff engagement."""
-    from sim.studies.scenario import Question
+    from sim.studies.spec_blocks import Question
 
     others = [a for a in arms if a != scenario.baseline_arm]
     return [Question(text=scenario.question, arms=others,

@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from sim.model.parameters import PARAMETER_NAMES, Parameters, unknown_parameter_message
+from sim.model.checks import unknown_parameter_message
+from sim.model.parameters import PARAMETER_NAMES, Parameters
 from sim.model.setup import StoreProfile
 
 ALLOWED = "a chain file (the chain.yaml that `loyalty-sim calibrate --stores` writes)"

@@ -84,7 +84,7 @@ def _row_interval(row: pd.Series) -> str:
 def gains_table(gains: pd.DataFrame, profile: object, arms: Sequence[str], baseline: str,
                 labels: dict[str, str]) -> str:
     """The Markdown table: stores ranked by the first policy's profit gain."""
-    from sim.studies.report import md_text
+    from sim.studies.comparison import md_text
 
     policies = [a for a in arms if a != baseline]
     first = gains[gains["arm"] == policies[0]].sort_values("profit_gain", ascending=False)
@@ -184,7 +184,7 @@ def quadrant_figure(totals: pd.DataFrame, arms: Sequence[str], baseline: str, pa
 def chain_section(gains: pd.DataFrame, totals: pd.DataFrame, scenario: object,
                   arms: Sequence[str], labels: dict[str, str]) -> str:
     """The report's per-store section (Markdown)."""
-    from sim.studies.report import md_text
+    from sim.studies.comparison import md_text
 
     chain = scenario.chain_file()
     baseline = scenario.baseline_arm
@@ -230,7 +230,8 @@ def add_chain_section(folder: Path, scenario: object, stores: pd.DataFrame,
                       labels: dict[str, str]) -> list[str]:
     """Write the per-store table, CSV and figures and add them to report.md/html (nothing
     without a chain file or with fewer than two arms); returns the figure names added."""
-    from sim.studies.report import markdown_table, render_html
+    from sim.studies.comparison import markdown_table
+    from sim.studies.report_html import render_html
 
     chain = scenario.chain_file()
     baseline = scenario.baseline_arm

@@ -28,7 +28,8 @@ from sim.model.parameters import PARAMETER_NAMES, Parameters
 from sim.studies import specfile
 from sim.studies.experiments import OUTCOMES, SERIES_NAMES
 from sim.studies.runner import Job
-from sim.studies.scenario import Arm, Study, check_chain_size, given
+from sim.studies.scenario import Study
+from sim.studies.spec_blocks import Arm, check_chain_size, given
 from sim.studies.sweep_design import Design, DesignPoints, make_design
 from sim.studies.sweep_factors import STRICT, Factor, check_factor_values, grid_levels
 
