@@ -183,6 +183,23 @@ def test_scenario_on_a_posterior_draws_one_sample_per_replication(fitted, tmp_pa
     assert fitted.draws(3, 5) == [by_rep[s][0] for s in (5, 6, 7)]
 
 
+def test_a_calibration_folder_is_found_relative_to_the_scenario_file(fitted, tmp_path,
+                                                                      monkeypatch):
+    import os
+
+    from sim.studies.scenario import load_scenario
+
+    relative = os.path.relpath(fitted.folder, tmp_path)
+    path = write(tmp_path, scenario_data(uncertainty="posterior", calibration=relative),
+                 "scenario.yaml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the working directory plays no part
+    scenario = load_scenario(path)
+    assert scenario.calibration == str(Path(fitted.folder).resolve())
+    assert len(scenario.jobs()) == 6
+
+
 @pytest.mark.parametrize("extra, expected", [
     ({"uncertainty": "posterior"}, "key 'calibration': is missing"),
     ({"calibration": "somewhere"}, "key 'calibration': is only read with uncertainty"),

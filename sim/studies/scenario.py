@@ -81,13 +81,21 @@ class Study(BaseModel):
         json_schema_extra={"allowed": "'none', 'evidence' or 'posterior'"})
     calibration: str | None = Field(
         default=None, description="The calibration folder (written by `loyalty-sim "
-        "calibrate`) that `uncertainty: posterior` draws from.",
+        "calibrate`) that `uncertainty: posterior` draws from, relative to this file.",
         json_schema_extra={"allowed": "the path of a calibration folder"})
     chain: str | None = Field(
         default=None, description="A chain file (chain.yaml written by `loyalty-sim calibrate "
         "--stores`), relative to this file: runs start from that chain's own stores, with its "
         "fitted parameters under the file's.",
         json_schema_extra={"allowed": "the path of a chain file"})
+
+    @field_validator("calibration")
+    @classmethod
+    def _calibration_folder(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Resolve the folder against the spec file's folder, as `chain:` is."""
+        from sim.studies.chain_file import resolve
+
+        return None if value is None else str(resolve(value, (info.context or {}).get("base")))
 
     @field_validator("chain")
     @classmethod
