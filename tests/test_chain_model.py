@@ -209,3 +209,15 @@ def test_the_report_adds_each_stores_gain_and_the_chains_quadrant(tmp_path):
     doc["stores"][0]["supervisor_quality"] = 0.9
     write_chain(tmp_path, doc)
     assert fingerprint(load_scenario(path)) != before
+
+
+def test_the_browser_view_leaves_a_chain_scenario_out_of_its_presets_saying_why(tmp_path):
+    """The view builds generic chains: a chain file's arms would be shown on the wrong stores."""
+    from sim.ui.workshop import MODEL_DEFAULTS, load_presets, preset_problems
+
+    write_chain(tmp_path)
+    write_scenario(tmp_path)
+    assert list(load_presets(tmp_path)) == [MODEL_DEFAULTS]
+    (problem,) = preset_problems(tmp_path)
+    assert "scenario.yaml" in problem and "chain.yaml" in problem and "loyalty-sim run" in problem
+    assert "\n" not in problem

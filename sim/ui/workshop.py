@@ -322,9 +322,15 @@ def _presets_and_problems(directory) -> tuple[dict[str, Preset], tuple[str, ...]
         problems: list[str] = []
         # The scenario files are read one way, by sim.studies.scenario; a file it rejects is left
         # out of the list with its one-line reason rather than stopping the workshop.
-        for _path, scenario in shipped_scenarios(folder):
+        for path, scenario in shipped_scenarios(folder):
             if isinstance(scenario, str):
                 problems.append(scenario)
+                continue
+            if scenario.chain is not None:
+                # The view's levers and map build a generic chain; offering these arms would
+                # show them on stores that are not the chain's.
+                problems.append(f"{path}: runs on the chain file {scenario.chain}, which the "
+                                "browser view does not load; run it with `loyalty-sim run`")
                 continue
             story = scenario.story
             for arm_name, arm in scenario.arms.items():
