@@ -255,7 +255,7 @@ NOT_IN_THE_PUBLISHED_FIT = {
 
 
 def test_published_fit_covers_every_fitted_parameter_but_the_stated_exceptions():
-    from sim.model.parameters import PROVENANCE
+    from sim.model.sources import PROVENANCE
 
     targets = load_targets(Path(__file__).resolve().parent.parent / "experiments"
                            / "calibration_published.yaml")
