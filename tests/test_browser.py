@@ -211,10 +211,19 @@ def test_projector_text_is_16px_and_nothing_overflows_at_1366(store_view):
 def test_key_figures_update_on_step(store_view):
     strip = store_view.page.locator(".key-figures")
     assert "before week 1" in strip.inner_text()
+
+    def strip_shows_week(week: int) -> None:
+        # The strip is its own component and can redraw after the "Week N of" label.
+        store_view.page.wait_for_function(
+            f"() => /Week\\s+{week}\\b/.test("
+            "document.querySelector('.key-figures').innerText)")
+
     store_view.step(1)
+    strip_shows_week(1)
     first = strip.inner_text()
     assert "Customers" in first and "Total profit" in first and "$" in first
     store_view.step(2)
+    strip_shows_week(2)
     assert strip.inner_text() != first
     assert "since wk 1" in strip.inner_text()
     assert store_view.errors == []
