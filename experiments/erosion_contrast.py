@@ -13,6 +13,7 @@ customer programme ($20/customer/year from week 26) and the same programme witho
   CI over seeds), i.e. how much of the gain raised expectations took back.
 
     python experiments/erosion_contrast.py [--seeds 12] [--lever supervisors] [--workers 2]
+        [--set programme_confirmation=1.0 ...]
 """
 
 from __future__ import annotations
@@ -36,31 +37,45 @@ LEVERS = {
 }
 
 
-def one_run(job: tuple[int, str, str, str]) -> tuple[tuple[str, str, int], np.ndarray, float]:
+def one_run(job: tuple[int, str, str, str, dict]
+            ) -> tuple[tuple[str, str, int], np.ndarray, float]:
     """Weekly customer attachment of one arm on one seed, and its staff's engagement."""
     from sim import LoyaltyModel
 
-    seed, lever, chain, arm = job
+    seed, lever, chain, arm, settings = job
     # The promise is a standing parameter (it only matters once the budget is spent).
     standing = {k: v for k, v in ARMS[arm].items() if k != "customer_programme_budget"}
     spend = {k: v for k, v in ARMS[arm].items() if k == "customer_programme_budget"}
     events = [{"week": START, "set": spend}] if spend else []
-    frame = LoyaltyModel(rng=seed, events=events, **LEVERS[lever][chain],
-                         **standing).run(WEEKS).model_frame()
+    frame = LoyaltyModel(rng=seed, events=events, **{**settings, **LEVERS[lever][chain],
+                                                     **standing}).run(WEEKS).model_frame()
     return ((chain, arm, seed), frame["customer_engagement"].to_numpy(),
             float(frame["employee_engagement"].iloc[START:].mean()))
 
 
-def curves(seeds: list[int], lever: str, workers: int = 1):
+def curves(seeds: list[int], lever: str, workers: int = 1, settings: dict | None = None):
     from sim import LoyaltyModel  # noqa: F401  (loaded once, before any worker forks)
 
-    jobs = [(s, lever, c, a) for c in LEVERS[lever] for a in ARMS for s in seeds]
+    jobs = [(s, lever, c, a, settings or {}) for c in LEVERS[lever] for a in ARMS
+            for s in seeds]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             out = list(pool.map(one_run, jobs, chunksize=3))
     else:
         out = [one_run(j) for j in jobs]
     return {key: series for key, series, _ in out}, {key: e for key, _, e in out}
+
+
+def parameter_settings(pairs: list[str]) -> dict[str, float]:
+    """`--set name=value` pairs as model keyword arguments (the model checks names and values)."""
+    settings = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            settings[name.strip()] = float(value)
+        except ValueError:
+            raise SystemExit(f"--set {pair}: expected NAME=NUMBER") from None
+    return settings
 
 
 def peak_and_end(mean_gain: np.ndarray) -> tuple[float, float]:
@@ -106,9 +121,11 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--lever", choices=sorted(LEVERS), default="supervisors")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter for every chain and arm (repeatable)")
     args = parser.parse_args()
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    series, staff = curves(seeds, args.lever, args.workers)
+    series, staff = curves(seeds, args.lever, args.workers, parameter_settings(args.set))
     with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
         print(summarise(series, staff, seeds, args.lever).T.to_string())
 

@@ -11,6 +11,7 @@ is what the customer programme alone does to employees' engagement, loop on minu
 Student-t over seeds.
 
     python experiments/reciprocity_interaction.py [--seeds 40] [--workers 2] [--csv out.csv]
+        [--set programme_confirmation=1.0 ...]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from erosion_contrast import parameter_settings
 
 START, WEEKS, LAST_YEAR = 26, 156, 52
 ARMS = {
@@ -32,14 +34,15 @@ ARMS = {
 OUTCOMES = ("employee_engagement", "customer_engagement", "profit_musd")
 
 
-def one_run(job: tuple[int, str, float, int]) -> dict:
+def one_run(job: tuple[int, str, float, int, dict]) -> dict:
     """Outcomes of one arm on one seed."""
     from sim import LoyaltyModel
 
-    seed, arm, strength, n_stores = job
+    seed, arm, strength, n_stores, settings = job
     events = [{"week": START, "set": ARMS[arm]}] if ARMS[arm] else []
-    frame = LoyaltyModel(rng=seed, events=events, n_stores=n_stores,
-                         reciprocity_strength=strength).run(WEEKS).model_frame()
+    frame = LoyaltyModel(rng=seed, events=events, **{**settings, "n_stores": n_stores,
+                                                     "reciprocity_strength": strength}
+                         ).run(WEEKS).model_frame()
     last = frame.iloc[-LAST_YEAR:]
     return {"seed": seed, "arm": arm, "loop": "on" if strength > 0 else "off",
             "employee_engagement": float(last["employee_engagement"].mean()),
@@ -48,11 +51,12 @@ def one_run(job: tuple[int, str, float, int]) -> dict:
 
 
 def run_all(seeds: list[int], strength: float, n_stores: int = 20,
-            workers: int = 1) -> pd.DataFrame:
+            workers: int = 1, settings: dict | None = None) -> pd.DataFrame:
     """Every arm on every seed, loop on (`strength`) and off."""
     from sim import LoyaltyModel  # noqa: F401  (loaded once, before any worker forks)
 
-    jobs = [(s, arm, k, n_stores) for k in (strength, 0.0) for s in seeds for arm in ARMS]
+    jobs = [(s, arm, k, n_stores, settings or {}) for k in (strength, 0.0) for s in seeds
+            for arm in ARMS]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             rows = list(pool.map(one_run, jobs, chunksize=4))
@@ -112,9 +116,12 @@ def main() -> None:
     parser.add_argument("--n-stores", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--csv", type=Path, default=None, help="write the per-run outcomes")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter for every arm (repeatable)")
     args = parser.parse_args()
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    runs = run_all(seeds, Parameters().reciprocity_strength, args.n_stores, args.workers)
+    runs = run_all(seeds, Parameters().reciprocity_strength, args.n_stores, args.workers,
+                   parameter_settings(args.set))
     if args.csv:
         runs.to_csv(args.csv, index=False)
     with pd.option_context("display.width", 120, "display.float_format", "{:.4f}".format):

@@ -195,6 +195,42 @@ def test_customer_only_programme_erodes_more_than_one_with_engaged_staff():
     assert measured["customer_only_erosion"] < measured["both_persistence"] - 0.15
 
 
+def _programme_gain_in_pride(confirmation):
+    """Each customer's pride gained from one week of the programme's pull (with a raised
+    expectation of 0.05 and no encounters, so only the pull acts), and who falls short."""
+    import copy
+
+    from sim.model import customers
+    from sim.model.service import Encounters
+
+    model = LoyaltyModel(rng=5, programme_confirmation=confirmation, **CHAIN)
+    n, lift = model.customers.size, 0.05
+    nobody, zero = np.zeros(n, bool), np.zeros(n, np.float32)
+    per_store = np.zeros(model.n_stores)
+    idle = Encounters(nobody, nobody, zero, nobody, nobody, zero, per_store, per_store,
+                      per_store, per_store, per_store, per_store, per_store)
+    pride = {}
+    for pull in (0.0, 0.03):
+        cust = copy.deepcopy(model.customers)
+        customers.appraise(cust, idle, model.params, lift, pull, 0.0)
+        pride[pull] = cust.pride.copy()
+    short = model.customers.rational < model.customers.expectation + np.float32(lift)
+    return pride[0.03] - pride[0.0], short & model.customers.active, ~short & model.customers.active
+
+
+def test_programme_pull_is_taken_in_as_far_as_the_service_keeps_its_promise():
+    # Confirmation 1: customers whose own experience falls short of the raised expectation
+    # take in none of the pull; 0: all take it in, whatever the service; 0.5: half as much.
+    gain, short, met = _programme_gain_in_pride(1.0)
+    assert short.sum() > 100 and met.sum() > 100
+    assert np.all(gain[short] == 0) and np.all(gain[met] > 0)
+    gain_all, _, _ = _programme_gain_in_pride(0.0)
+    assert np.all(gain_all[short | met] > 0)
+    np.testing.assert_allclose(gain_all[met], gain[met], rtol=1e-5)
+    half, _, _ = _programme_gain_in_pride(0.5)
+    np.testing.assert_allclose(half[short], 0.5 * gain_all[short], rtol=1e-3, atol=1e-7)
+
+
 def _front_after(climate, strength, weeks=40):
     """Front-line engagement and strain after `weeks` of meeting the same customers."""
     import copy

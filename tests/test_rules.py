@@ -280,3 +280,14 @@ def test_attachment_equilibrium_is_the_fixed_point_of_the_weekly_update(up, down
     assert 0.0 <= d <= 1.0
     # The expected weekly change up * (1 - d) - down * d vanishes there.
     assert up * (1 - d) - down * d == pytest.approx(0.0, abs=1e-12)
+
+
+@given(st.floats(0, 1), st.floats(0, 1), st.floats(0, 0.2), st.floats(0, 1))
+def test_programme_reach_is_full_where_experience_bears_the_promise_out(rational, expectation,
+                                                                         lift, confirmation):
+    reach = float(rules.programme_reach(np.float32(rational), np.float32(expectation),
+                                        np.float32(lift), np.float32(confirmation)))
+    if rational >= np.float32(expectation) + np.float32(lift):
+        assert reach == 1.0
+    else:
+        assert reach == pytest.approx(1.0 - confirmation, abs=1e-6)

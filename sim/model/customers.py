@@ -66,8 +66,9 @@ def adapt_expectation(lift: float, params: Parameters) -> float:
 
 
 def programme_pull(params: Parameters) -> float:
-    """Weekly pull of the customer programme on pride and passion while it runs (no decay of
-    its own: any erosion comes from disappointed expectations)."""
+    """Weekly pull of the customer programme on pride and passion while it runs, on a customer
+    whose experience bears its promise out (no decay of its own: any erosion comes from
+    disappointed expectations and from promises the service does not keep)."""
     p = params
     if p.customer_programme_budget <= 0:
         return 0.0
@@ -99,8 +100,10 @@ def appraise(cust: Population, enc: Encounters, params: Parameters, lift: float,
     passion = cust.passion
     passion += F32(p.passion_adjustment) * ((cust.confidence + integrity + pride) / 3 - passion)
     if pull > 0:
-        pride += F32(pull) * (1 - pride)
-        passion += F32(pull) * (1 - passion)
+        taken = F32(pull) * rules.programme_reach(cust.rational, cust.expectation, F32(lift),
+                                                  F32(p.programme_confirmation))
+        pride += taken * (1 - pride)
+        passion += taken * (1 - passion)
     cust.column("integrity")[:] = np.clip(integrity, 0, 1)
     cust.column("pride")[:] = np.clip(pride, 0, 1)
     np.clip(passion, 0, 1, out=passion)

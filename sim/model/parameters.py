@@ -315,6 +315,11 @@ class Parameters:
         0.03, "0-1 score", "Rise in the service quality customers expect that the "
         "programme's promise causes once they have adapted to it (per $20/customer/year).",
         low=0.0, high=1.0, group="customer programme")
+    programme_confirmation: float = _p(
+        0.5, "share", "Share of the programme's pull a customer takes in only while their "
+        "own experience (rational satisfaction) meets the expectation it raised: 0, the "
+        "promise works whatever the service; 1, only where the service keeps it.", **SHARE,
+        group="customer programme")
     expectation_adaptation_weeks: float = _p(
         26.0, "weeks", "Time customers take to adapt what they expect to a programme's promise "
         "(and back when it stops).", low=1.0, high=520.0, group="customer programme")

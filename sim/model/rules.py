@@ -296,6 +296,14 @@ def problem_probability(quality, problem_rate):
         1.0 + PROBLEM_QUALITY_SLOPE * (PROBLEM_REFERENCE_QUALITY - quality), *PROBLEM_FACTOR_RANGE)
 
 
+def programme_reach(rational, expectation, lift, confirmation):
+    """Share of the customer programme's weekly pull a customer takes in: all of it where
+    their own recent experience (rational satisfaction) bears out the expectation the
+    programme raised, `1 - confirmation` where it falls short (a brand's promise is believed
+    as far as the service keeps it; Berry 2000)."""
+    return 1.0 - confirmation * (rational < expectation + lift)
+
+
 def attachment_step(dimension, good, bad, gain, loss):
     """Asymmetric slow update of one emotional dimension: `good`/`bad` are the encounter's
     quality above/below expectation (zero for customers who did not visit)."""

@@ -183,6 +183,12 @@ PROVENANCE: dict[str, Provenance] = {
         "expectation-disconfirmation); size not published: a quarter of the encounter-to-"
         "encounter spread of quality (quality_noise) per $20/customer/year, set before any "
         "run of the erosion measure"),
+    "programme_confirmation": assumed(
+        "a service brand's meaning comes mostly from customers' own experience of the "
+        "service, and a promise it does not keep is discounted (Berry 2000, J. Acad. "
+        "Marketing Science 28:128-137; Oliver 1980); no published size: the middle of its "
+        "range, set before any run of the erosion or interaction measures, with the whole "
+        "range as its uncertainty"),
     "expectation_adaptation_weeks": assumed(
         "expectations adapt to a brand's promise over months (Oliver 1980: expectations are "
         "an adaptation level); size not published"),
@@ -304,6 +310,9 @@ UNCERTAIN: dict[str, Uncertain] = {
         0.03, 0.015, 0.0, 0.1, "assumed: no published size; coefficient of variation 0.5"),
     "expectation_adaptation_weeks": Uncertain(
         26.0, 13.0, 4.0, 104.0, "assumed: from a month to two years"),
+    "programme_confirmation": Uncertain(
+        0.5, 0.3, 0.0, 1.0, "assumed: no published size; from a promise that works whatever "
+        "the service to one that works only where it is kept"),
     "customer_programme_effect": Uncertain(
         0.03, 0.015, 0.0, 0.2, "assumed: no published effect of a loyalty campaign on "
         "attachment; coefficient of variation 0.5"),

@@ -87,14 +87,15 @@ KNOWN_MISSES: dict[str, str] = {
     "quartile's is about twice it (+90% to +120%), not +20%; the band is kept and no cost "
     "is tuned to meet it",
     "customer_only_erosion": "with erosion coming only from raised expectations (no decay "
-    "constant), a customer-only programme keeps about 60% of its peak gain after two years "
-    "(0.61, 95% CI 0.52-0.69, 6 seeds), not under 25%; it does erode, and erodes more than "
-    "with coaching (both_persistence about 0.86), but raised expectations cost about as much "
-    "attachment in a chain of disengaged staff as in one of engaged staff (0.052 vs 0.048, "
-    "12 seeds, experiments/erosion_contrast.py): a loss proportional to attachment offsets "
-    "the disengaged chain's more frequent shortfalls, and the programme's pull, working on "
-    "the room customers have left, lifts that chain further, so it keeps more of its peak "
-    "(0.76 vs 0.66); the deep erosion seed 002 describes does not follow",
+    "constant) and the programme's pull taken in as far as customers' experience meets them, "
+    "a customer-only programme keeps about 60% of its peak gain after two years (0.61, 95% CI "
+    "0.40-0.78, 6 seeds), not under 25%; it does erode, and erodes more than with coaching "
+    "(both_persistence about 0.89), but not more in a chain of disengaged staff than in one "
+    "of engaged staff (0.75 vs 0.63, 12 seeds, experiments/erosion_contrast.py; 0.48 vs 0.52 "
+    "even when the pull works only where the service keeps its promise): at equilibrium a "
+    "raised expectation costs about as much attachment where service is poor (frequent "
+    "shortfalls, little attachment to lose) as where it is good, so the deep erosion seed "
+    "002 describes does not follow (docs/ODD.md section 7.5)",
     "rational_vs_dissatisfied_churn": "at 200 stores only (6 chains: -0.28 against a band of "
     "+-0.25; within it at 10 and 50 stores, -0.08 in the validation table): rationally "
     "satisfied customers churn somewhat less than dissatisfied ones in the largest chains",
