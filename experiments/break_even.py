@@ -59,8 +59,27 @@ def box_limits(box, factors: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _shown(factor: str, values):
+    """A factor as the figure shows it: decays as half-lives in weeks, the rest as they are."""
+    if factor.endswith("_decay"):
+        return np.log(2) / -np.log1p(-np.asarray(values, dtype=float))
+    return np.asarray(values, dtype=float)
+
+
+def _axis_label(factor: str) -> str:
+    """The factor in words with its unit, as parameters.py declares it."""
+    from sim.model.parameters import parameter_fields
+    from sim.studies.labels import humanize
+
+    if factor.endswith("_decay"):
+        return f"{humanize(factor.removesuffix('_decay'))} half-life (weeks)"
+    unit = {f.name: f.metadata["unit"] for f in parameter_fields()}.get(factor)
+    return f"{humanize(factor)} ({unit})" if unit else humanize(factor)
+
+
 def figure(points: pd.DataFrame, box, limits: pd.DataFrame, path: Path) -> None:
-    """Seaborn scatter of HR effect x HR half-life, coloured by coaching's lead, box drawn."""
+    """Seaborn scatter of the two factors the PRIM box restricts most (HR effect x HR
+    half-life when there is no box), coloured by the verdict, the box drawn on them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,29 +87,31 @@ def figure(points: pd.DataFrame, box, limits: pd.DataFrame, path: Path) -> None:
     import seaborn as sns
     from matplotlib.patches import Rectangle
 
-    df = points.copy()
-    df["hr_half_life_weeks"] = np.log(2) / -np.log1p(-df["hr_decay"])
+    axes = ["hr_effect", "hr_decay"]
+    if not limits.empty:
+        kept = (limits["high"] - limits["low"]) / (limits["range_high"] - limits["range_low"])
+        axes = list(limits.assign(kept=kept).nsmallest(2, "kept")["factor"])
+        axes += [f for f in ("hr_effect", "hr_decay") if f not in axes][: 2 - len(axes)]
+    x, y = axes
+    df = points.assign(**{f"shown_{f}": _shown(f, points[f]) for f in axes})
     df["verdict"] = np.where(df["profit"] > 0, "coaching ahead", "HR at least as good")
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    sns.scatterplot(data=df, x="hr_effect", y="hr_half_life_weeks", hue="verdict",
-                    size="hr_spend_scale", sizes=(20, 160), ax=ax,
+    sns.scatterplot(data=df, x=f"shown_{x}", y=f"shown_{y}", hue="verdict", ax=ax,
                     palette={"coaching ahead": "#3a6ea5", "HR at least as good": "#d1495b"})
     title = "Coaching vs HR programme at equal budget: 3-year profit"
     note = f"{len(df)} worlds; HR at least as good in {(df['profit'] <= 0).mean():.0%}"
     if box is not None:
         lim = {r.factor: (r.low, r.high) for r in limits.itertuples()}
-        x0, x1 = lim.get("hr_effect", ax.get_xlim())
-        d0, d1 = lim.get("hr_decay", (df["hr_decay"].min(), df["hr_decay"].max()))
-        y0, y1 = (np.log(2) / -np.log1p(-d) for d in (d1, d0))
+        (x0, x1), (y0, y1) = (sorted(_shown(f, lim.get(f, (points[f].min(), points[f].max()))))
+                              for f in (x, y))
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=2, ls="--",
                                ec="#d1495b"))
         others = [f"{r.factor} {r.low:.3g}-{r.high:.3g}" for r in limits.itertuples()
-                  if r.factor not in ("hr_effect", "hr_decay")]
+                  if r.factor not in axes]
         note += (f"\nPRIM box (dashed): coverage {box.coverage:.0%}, density "
                  f"{box.density:.0%}, mass {box.mass:.0%}")
         note += "".join(f"\n  and {o}" for o in others)
-    ax.set(xlabel="HR programme effect per round at saturation (engagement, 0-1)",
-           ylabel="HR programme half-life (weeks)", title=title)
+    ax.set(xlabel=_axis_label(x), ylabel=_axis_label(y), title=title)
     ax.text(0.99, 0.99, note, transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
             bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#999"})
     ax.legend(fontsize=7.5, loc="upper left")

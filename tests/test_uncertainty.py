@@ -135,7 +135,7 @@ def test_the_report_states_wins_across_worlds():
     assert f"{scenario.arm_label('coaching')} beats {scenario.arm_label('hr')} on profit" in text
 
 
-def test_break_even_prim_recovers_a_planted_region():
+def test_break_even_prim_recovers_a_planted_region(tmp_path):
     """The break-even study's PRIM step finds the box where a synthetic verdict flips."""
     import importlib.util
     from pathlib import Path
@@ -155,3 +155,7 @@ def test_break_even_prim_recovers_a_planted_region():
     limits = module.box_limits(box, ["hr_effect", "hr_decay", "other"]).set_index("factor")
     assert abs(limits.loc["hr_effect", "low"] - 0.7) < 0.06
     assert abs(limits.loc["hr_decay", "high"] - 0.4) < 0.06
+    # The figure is drawn on the box's two most restricted factors.
+    module.figure(points, box, module.box_limits(box, ["hr_effect", "hr_decay", "other"]),
+                  tmp_path / "break_even.png")
+    assert (tmp_path / "break_even.png").stat().st_size > 10_000
