@@ -109,6 +109,17 @@ def test_same_seed_one_worker_gives_the_same_posterior(fitted, tmp_path):
                                   fitted.predictive.to_numpy(float))
 
 
+def test_two_workers_give_the_same_posterior_as_one(fitted, tmp_path):
+    # Each particle is drawn by its own seeded job, and the jobs come back in order.
+    pooled = calibrate(write(tmp_path, TINY), out=tmp_path / "pooled", workers=2,
+                       progress=False)
+    np.testing.assert_array_equal(pooled.posterior.to_numpy(), fitted.posterior.to_numpy())
+    np.testing.assert_array_equal(pooled.generations["epsilon"].to_numpy(),
+                                  fitted.generations["epsilon"].to_numpy())
+    np.testing.assert_array_equal(pooled.predictive.to_numpy(float),
+                                  fitted.predictive.to_numpy(float))
+
+
 def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkeypatch):
     import pyabc
 

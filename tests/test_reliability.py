@@ -428,3 +428,38 @@ def test_a_damaged_scenario_folder_is_healed_by_running_it_again(tmp_path):
     assert not (out / "runs" / "damaged").exists()
     assert not (out / "stores" / "damaged").exists()
     _no_leftovers(tmp_path)
+
+
+FIT = {
+    "name": "fit",
+    "fit": {"supervisor_quality_mean": {"low": 0.3, "high": 0.7}},
+    "targets": {"employee_engagement_mean": {"observed": 0.5, "se": 0.01}},
+    "simulation": {"statistics": "chain", "n_stores": 5, "weeks": 30, "window_weeks": 8},
+    "abc": {"population_size": 16, "generations": 3, "predictive_draws": 2, "seed": 2},
+}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop):
+    path = tmp_path / "fit.yaml"
+    path.write_text(yaml.safe_dump(FIT))
+    out = tmp_path / "cal"
+    proc = _start(tmp_path, "calibrate", path, "--out", out, "--workers", 2)
+    deadline = time.monotonic() + 120
+    family: set[int] = set()
+    while len(family) < 4:  # us, the fork server, two workers (and the resource tracker)
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the fit's workers did not start"
+        time.sleep(0.05)
+        family = _family(proc.pid)
+    proc.send_signal(stop)
+    _, stderr = proc.communicate(timeout=120)
+    assert "Traceback" not in stderr
+    if stop == signal.SIGTERM:
+        assert proc.returncode == 143, stderr
+    assert not _gone_within(family, 5)
+    assert not out.exists()  # a calibration folder is whole or absent
+    again = _start(tmp_path, "calibrate", path, "--out", out, "--workers", 2)
+    _, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    assert (out / "calibration.json").is_file()

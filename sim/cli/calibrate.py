@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.scenarios import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, OneLineErrors
+from sim.cli.common import stop_code
+from sim.cli.scenarios import EXIT_BAD_INPUT, EXIT_FAILED, OneLineErrors
 from sim.studies import specfile
 
 
@@ -70,9 +71,12 @@ def calibrate_command(
         raise _fail(str(err)) from None
     except CalibrationError as err:
         raise _fail(str(err)) from None
-    except KeyboardInterrupt:
-        raise _fail("interrupted: the finished generations are kept; run the same command "
-                    "again to carry on", EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt as err:
+        from sim.studies.runner import stop_reason
+
+        reason = stop_reason(err)
+        raise _fail(f"interrupted ({reason}): the finished generations are kept; run the same "
+                    "command again to carry on", stop_code(reason)) from None
     except OSError as err:
         raise _fail(f"cannot write the calibration ({err.strerror or err})",
                     EXIT_FAILED) from None

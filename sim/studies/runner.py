@@ -185,6 +185,13 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` processes that ignore Ctrl-C (the parent decides) and die with
+    this process, however it ends."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+                               initializer=_init_worker, initargs=(os.getpid(),))
+
+
 def run_jobs(
     jobs: Sequence[Job],
     *,
@@ -241,9 +248,7 @@ def _run_pooled(jobs: list[Job], simulate: Callable, advance: Callable,
                 executor: Executor | None, workers: int) -> Iterator[JobResult]:
     own = executor is None
     if executor is None:
-        executor = ProcessPoolExecutor(max_workers=min(workers, max(len(jobs), 1)),
-                                       mp_context=_pool_context(), initializer=_init_worker,
-                                       initargs=(os.getpid(),))
+        executor = worker_pool(min(workers, max(len(jobs), 1)))
     futures: dict[Any, int] = {}
     handed: set[int] = set()
     failure = ""
@@ -287,14 +292,14 @@ def _run_pooled(jobs: list[Job], simulate: Callable, advance: Callable,
             future.cancel()
         if own:
             if failure or len(handed) < len(jobs):
-                _stop_workers(executor)
+                stop_workers(executor)
             executor.shutdown(wait=True, cancel_futures=True)
     if failure:
         raise RunInterrupted(failure, len(handed), len(jobs),
                              by_user=failure in (CTRL_C, SIGTERM))
 
 
-def _stop_workers(executor: Executor) -> None:
+def stop_workers(executor: Executor) -> None:
     """End our own pool's workers now instead of letting them finish runs nobody will read."""
     terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
     if terminate is not None:

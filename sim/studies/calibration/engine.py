@@ -6,10 +6,9 @@ on from its last finished generation when run again. When it ends, the posterior
 posterior-predictive check, the diagnostics and the report are written there and the folder is
 renamed into place: a calibration folder is either whole or absent.
 
-Reproducibility: with one worker the fit runs in this process and the same seed gives the same
-posterior. pyabc's multicore and Dask samplers reseed their workers from the operating system
-and accept particles in the order they finish, so with two or more workers the posterior is a
-different (equally valid) sample; the posterior-predictive draws use fixed seeds either way.
+Reproducibility: the same seed gives the same posterior whatever the number of workers, here,
+on local processes or on a Dask cluster: each particle is drawn by a job with its own seed
+(`sampler.SeededSampler`); the posterior-predictive draws use fixed seeds too.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import math
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.studies import provenance
+from sim.studies import provenance, runner
 from sim.studies.calibration.statistics import simulate
 from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bounds
 
@@ -137,15 +135,9 @@ def _prior(targets: TargetsFile) -> Any:
 
 
 def _sampler(workers: int, cluster: str | None) -> Any:
-    from pyabc import sampler
+    from sim.studies.calibration.sampler import SeededSampler
 
-    if cluster is not None:
-        from distributed import Client
-
-        return sampler.DaskDistributedSampler(dask_client=Client(cluster))
-    if workers <= 1:
-        return sampler.SingleCoreSampler()
-    return sampler.MulticoreEvalParallelSampler(n_procs=workers)
+    return SeededSampler(workers, cluster)
 
 
 def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = None,
@@ -189,9 +181,10 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     abc_settings = targets.abc
     scales = {k: t.scale for k, t in targets.targets.items()}
     observed = {k: t.observed for k, t in targets.targets.items()}
+    sampler = _sampler(workers, cluster)
     abc = pyabc.ABCSMC(_Model(targets, model_kwargs or {}), _prior(targets),
                        _Distance(scales), population_size=abc_settings.population_size,
-                       sampler=_sampler(workers, cluster),
+                       sampler=sampler,
                        eps=pyabc.QuantileEpsilon(alpha=0.5))
     db = f"sqlite:///{(work / HISTORY).resolve()}"
     started = time.monotonic()
@@ -218,7 +211,12 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     sessions.append(session)
     state["sessions"] = sessions
     _write_json(state_file, state)  # an interrupted session stays on record
-    stop = _run_generations(abc, targets, progress)
+    finished = False
+    try:
+        stop = _run_generations(abc, targets, progress)
+        finished = True
+    finally:
+        sampler.close(interrupted=not finished)
     session["seconds"] = round(time.monotonic() - started, 1)
     session["stopped_because"] = stop
     state["sessions"] = sessions
@@ -326,8 +324,14 @@ def predictive(targets: TargetsFile, draws: list[dict[str, float]], seeds: list[
     jobs = [(d, s, targets.simulation, model_kwargs or {}) for d, s in zip(draws, seeds,
                                                                            strict=True)]
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        pool = runner.worker_pool(workers)
+        try:
             stats = list(pool.map(_predict_one, jobs))
+        except BaseException:
+            runner.stop_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         stats = [_predict_one(j) for j in jobs]
     return pd.DataFrame([{"draw": i, "seed": s, **d, **st}
