@@ -98,6 +98,9 @@ def test_a_fit_records_its_convergence_verdict(tmp_path):
     gens = cal.generations
     assert (gens["ess"] <= gens["particles"] + 1e-9).all() and (gens["ess"] >= 1).all()
     assert {"median_supervisor_quality_mean", "median_annual_quit_rate"} <= set(gens.columns)
+    report = (cal.folder / "report" / "report.md").read_text()
+    assert ("**Converged**" in report) is verdict["converged"]
+    assert "effective sample size as a share of the population" in report
     # the last generation's ESS is the posterior's
     assert gens["ess"].iloc[-1] == pytest.approx(
         convergence.effective_sample_size(cal.posterior["weight"]), abs=0.01)

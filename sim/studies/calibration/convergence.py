@@ -18,6 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# What each criterion measures, in words (reports).
+CRITERIA = {"epsilon_decrease": "relative fall of epsilon over the last two generations",
+            "ess": "effective sample size as a share of the population",
+            "median_shift": "largest move of a posterior median, share of its prior range"}
+
 
 def effective_sample_size(weights: Any) -> float:
     """Kish's effective sample size of importance weights (normalised here)."""
