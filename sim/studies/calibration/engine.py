@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.studies import provenance, runner
-from sim.studies.calibration.statistics import simulate
+from sim.studies import provenance
+from sim.studies.calibration import convergence
+from sim.studies.calibration.statistics import predictive, simulate
 from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bounds
 
 DEFAULT_ROOT = Path("results") / "calibrations"
@@ -185,6 +186,8 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     abc = pyabc.ABCSMC(_Model(targets, model_kwargs or {}), _prior(targets),
                        _Distance(scales), population_size=abc_settings.population_size,
                        sampler=sampler,
+                       transitions=pyabc.MultivariateNormalTransition(
+                           scaling=abc_settings.kernel_scaling),
                        eps=pyabc.QuantileEpsilon(alpha=0.5))
     db = f"sqlite:///{(work / HISTORY).resolve()}"
     started = time.monotonic()
@@ -238,6 +241,10 @@ class _Distance:
         return distance(x, x0, self.scales)
 
 
+def _ranges(targets: TargetsFile) -> dict[str, tuple[float, float]]:
+    return {name: prior_bounds(name, prior) for name, prior in targets.fit.items()}
+
+
 def _run_generations(abc: Any, targets: TargetsFile, show: bool) -> str:
     """Run pyabc one generation at a time until a stopping rule holds; return which."""
     s = targets.abc
@@ -245,10 +252,15 @@ def _run_generations(abc: Any, targets: TargetsFile, show: bool) -> str:
     done = 0 if history.max_t < 0 else history.max_t + 1
     bar = _GenerationBar(show, s.generations, done)
     deadline = None if s.max_minutes is None else time.monotonic() + 60 * s.max_minutes
+    ranges = _ranges(targets)
     with bar:
         while True:
             pops = history.get_all_populations()
             pops = pops[pops["t"] >= 0]
+            if len(pops) >= 2 and convergence.check(
+                    convergence.generation_table(history, list(targets.fit)), ranges,
+                    s.convergence)["converged"]:
+                return "converged"
             if len(pops) >= s.generations:
                 return "generations"
             if len(pops):
@@ -313,31 +325,6 @@ class _GenerationBar:
             self._bar.stop()
 
 
-def _predict_one(args: tuple) -> dict[str, float]:
-    params, seed, simulation, model_kwargs = args
-    return simulate(params, seed, simulation, model_kwargs)
-
-
-def predictive(targets: TargetsFile, draws: list[dict[str, float]], seeds: list[int],
-               workers: int = 1, model_kwargs: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Simulate each posterior draw with its seed; one row per draw (seed, params, stats)."""
-    jobs = [(d, s, targets.simulation, model_kwargs or {}) for d, s in zip(draws, seeds,
-                                                                           strict=True)]
-    if workers > 1 and len(jobs) > 1:
-        pool = runner.worker_pool(workers)
-        try:
-            stats = list(pool.map(_predict_one, jobs))
-        except BaseException:
-            runner.stop_workers(pool)
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    else:
-        stats = [_predict_one(j) for j in jobs]
-    return pd.DataFrame([{"draw": i, "seed": s, **d, **st}
-                         for i, (d, s, st) in enumerate(zip(draws, seeds, stats, strict=True))])
-
-
 def _finish(history: Any, targets: TargetsFile, work: Path, state: dict, workers: int,
             model_kwargs: dict[str, Any], extra_files: dict[str, bytes] | None) -> None:
     """Write the posterior, predictive check, diagnostics, versions and report into `work`."""
@@ -347,13 +334,10 @@ def _finish(history: Any, targets: TargetsFile, work: Path, state: dict, workers
     posterior = df[list(targets.fit)].reset_index(drop=True).astype(float)
     posterior["weight"] = np.asarray(w, float) / np.sum(w)
     posterior.to_parquet(work / "posterior.parquet")
-    pops = history.get_all_populations()
-    pops = pops[pops["t"] >= 0].copy()
-    pops["acceptance_rate"] = pops["particles"] / pops["samples"]
-    gens = pops[["t", "epsilon", "samples", "particles", "acceptance_rate",
-                 "population_end_time"]].rename(columns={"t": "generation"})
+    gens = convergence.generation_table(history, list(targets.fit))
     gens.to_csv(work / "generations.csv", index=False)
-    ess = float(1 / np.sum(posterior["weight"] ** 2))
+    ess = convergence.effective_sample_size(posterior["weight"])
+    verdict = convergence.check(gens, _ranges(targets), targets.abc.convergence)
     seed = targets.abc.seed
     n = targets.abc.predictive_draws
     cal = Calibration(work, {}, posterior, pd.DataFrame(), gens, targets)
@@ -368,8 +352,10 @@ def _finish(history: Any, targets: TargetsFile, work: Path, state: dict, workers
         "name": targets.name, "fingerprint": targets.fingerprint(), "status": "complete",
         "finished": _now(), "method": "ABC-SMC (pyabc), uniform or truncated-normal priors, "
         "RMS of standardised gaps as distance, median epsilon schedule",
+        "kernel_scaling": targets.abc.kernel_scaling,
         "seed": seed, "predictive_seeds": pred_seeds, "generations": int(len(gens)),
         "simulations": int(history.total_nr_simulations), "ess": round(ess, 1),
+        "converged": verdict["converged"], "convergence": verdict,
         "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"],
         "seconds": round(sum(s.get("seconds") or 0 for s in state["sessions"]), 1),
         "versions": provenance.package_versions(

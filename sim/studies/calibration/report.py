@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.studies.calibration.convergence import CRITERIA
 from sim.studies.labels import humanize
 
 
@@ -100,6 +101,7 @@ def write_report(cal: Any, folder: Path) -> Path:
              f"{info.get('simulations')} simulated chains, final epsilon "
              f"{info.get('final_epsilon', float('nan')):.3g} (RMS of gaps in standard errors), "
              f"effective sample size {info.get('ess')}, {info.get('seconds')} s.", "",
+             *_convergence_lines(info.get("convergence")),
              "## Posterior (weighted median and 90% interval)", "",
              _markdown(posterior_summary(cal)), "",
              "## Targets: observed vs simulated under the posterior (95% intervals)", "",
@@ -108,6 +110,19 @@ def write_report(cal: Any, folder: Path) -> Path:
     path = folder / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _convergence_lines(verdict: dict | None) -> list[str]:
+    """The convergence verdict (`sim.studies.calibration.convergence`), one line a criterion."""
+    if not verdict:
+        return []
+    head = "**Converged**" if verdict["converged"] else "**Not converged**"
+    lines = [f"{head} at generation {verdict['generation']}:", ""]
+    for name, c in verdict["criteria"].items():
+        value = "-" if c["value"] is None else f"{c['value']:.3g}"
+        lines.append(f"- {CRITERIA[name]}: {value} (threshold {c['threshold']:g}, "
+                     f"{'held' if c['held'] else 'failed'}; {c['detail']})")
+    return [*lines, ""]
 
 
 def _markdown(df: pd.DataFrame) -> str:

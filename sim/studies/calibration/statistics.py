@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.studies import validation
+from sim.studies import runner, validation
 
 PUBLISHED = tuple(t.key for t in validation.TARGETS if t.number <= 5)
 
@@ -76,3 +76,29 @@ def simulate(params: dict[str, float], seed: int, simulation: Any,
         stats.append(chain_statistics(store_observables(model.stores_frame(),
                                                         simulation.window_weeks)))
     return {k: float(np.mean([d[k] for d in stats])) for k in CHAIN}
+
+
+def _predict_one(args: tuple) -> dict[str, float]:
+    params, seed, simulation, model_kwargs = args
+    return simulate(params, seed, simulation, model_kwargs)
+
+
+def predictive(targets: Any, draws: list[dict[str, float]], seeds: list[int],
+               workers: int = 1, model_kwargs: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Simulate each posterior draw with its seed (`targets` a TargetsFile); one row per draw
+    (seed, params, stats)."""
+    jobs = [(d, s, targets.simulation, model_kwargs or {}) for d, s in zip(draws, seeds,
+                                                                           strict=True)]
+    if workers > 1 and len(jobs) > 1:
+        pool = runner.worker_pool(workers)
+        try:
+            stats = list(pool.map(_predict_one, jobs))
+        except BaseException:
+            runner.stop_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        stats = [_predict_one(j) for j in jobs]
+    return pd.DataFrame([{"draw": i, "seed": s, **d, **st}
+                         for i, (d, s, st) in enumerate(zip(draws, seeds, stats, strict=True))])

@@ -111,6 +111,14 @@ class Simulation(Strict):
         return self
 
 
+class Convergence(Strict):
+    """When a fit is called converged (`sim.studies.calibration.convergence`); it then stops."""
+
+    epsilon_decrease: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    ess_fraction: Annotated[float, Field(gt=0, le=1)] = 0.3
+    median_shift: Annotated[float, Field(gt=0, lt=1)] = 0.05
+
+
 class Abc(Strict):
     """ABC-SMC settings (pyabc)."""
 
@@ -121,6 +129,11 @@ class Abc(Strict):
     max_minutes: Annotated[float, Field(gt=0)] | None = None
     seed: Annotated[int, Field(ge=0)] = 1
     predictive_draws: Annotated[int, Field(ge=0, le=10_000)] = 40
+    # Width of pyabc's multivariate normal kernel relative to its Silverman bandwidth: with
+    # about ten fitted parameters, 1 leaves the importance weights degenerate (docs/ODD.md
+    # section 9) and 2 keeps the effective sample size near half the population.
+    kernel_scaling: Annotated[float, Field(gt=0, le=10)] = 1.0
+    convergence: Convergence = Convergence()
 
 
 class TargetsFile(Strict):
@@ -173,7 +186,15 @@ class TargetsFile(Strict):
     def fingerprint(self) -> str:
         """A short hash of everything that changes the result (not the description)."""
         data = self.model_dump(mode="json", exclude={"description"})
+        # Settings added later enter only when set, so older folders keep their fingerprint.
+        for key, default in _LATER_ABC_SETTINGS.items():
+            if data["abc"][key] == default:
+                del data["abc"][key]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+_LATER_ABC_SETTINGS = {"kernel_scaling": 1.0,
+                       "convergence": Convergence().model_dump(mode="json")}
 
 
 def _check_parameter(name: str, key: tuple) -> None:

@@ -1,0 +1,106 @@
+"""The rule that calls an ABC-SMC fit converged, on made-up generation histories, and how a
+finished fit records it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from test_calibrate import TINY, edited, write
+
+from sim.studies import specfile
+from sim.studies.calibration import convergence, load_targets
+from sim.studies.calibration.targets import Convergence
+
+RANGES = {"a": (0.0, 1.0), "b": (0.0, 10.0)}
+RULE = Convergence()  # 5% epsilon decrease, ESS >= 30%, medians move < 5% of their range
+
+
+def history(eps, ess, a, b, particles=100):
+    return pd.DataFrame({"generation": range(len(eps)), "epsilon": eps, "ess": ess,
+                         "particles": particles, "median_a": a, "median_b": b})
+
+
+SETTLED = dict(eps=[3.0, 2.0, 1.50, 1.47, 1.45], ess=[100, 60, 50, 45, 40],
+               a=[0.5, 0.40, 0.31, 0.30, 0.31], b=[5.0, 4.0, 3.2, 3.1, 3.0])
+
+
+def test_a_settled_history_is_converged():
+    verdict = convergence.check(history(**SETTLED), RANGES, RULE)
+    assert verdict["converged"] and verdict["generation"] == 4
+    c = verdict["criteria"]
+    assert c["epsilon_decrease"]["value"] == pytest.approx((1.50 - 1.45) / 1.50, abs=1e-4)
+    assert c["ess"]["value"] == pytest.approx(0.40)
+    assert c["median_shift"]["value"] == pytest.approx(0.01)  # b: 0.1 of a range of 10
+
+
+@pytest.mark.parametrize("change, failing", [
+    ({"eps": [3.0, 2.0, 1.50, 1.40, 1.30]}, "epsilon_decrease"),  # still falling (13%)
+    ({"ess": [100, 60, 50, 45, 29]}, "ess"),  # 29 of 100: degenerate weights
+    ({"a": [0.5, 0.40, 0.31, 0.30, 0.36]}, "median_shift"),  # a moved 6% of its range
+    ({"b": [5.0, 4.0, 3.2, 3.1, 3.6]}, "median_shift"),  # b moved 5% of its range: not < 5%
+])
+def test_each_criterion_alone_blocks_convergence(change, failing):
+    verdict = convergence.check(history(**{**SETTLED, **change}), RANGES, RULE)
+    assert not verdict["converged"]
+    held = {k: c["held"] for k, c in verdict["criteria"].items()}
+    assert held == {k: k != failing for k in held}
+
+
+def test_too_short_a_history_is_not_converged():
+    short = {k: v[-2:] for k, v in SETTLED.items()}
+    verdict = convergence.check(history(**short), RANGES, RULE)
+    assert not verdict["converged"]
+    assert verdict["criteria"]["epsilon_decrease"]["detail"] == "needs three generations"
+    assert verdict["criteria"]["ess"]["held"] and verdict["criteria"]["median_shift"]["held"]
+
+
+def test_thresholds_come_from_the_targets_file():
+    loose = Convergence(epsilon_decrease=0.2, ess_fraction=0.2, median_shift=0.1)
+    falling = history(**{**SETTLED, "eps": [3.0, 2.0, 1.50, 1.40, 1.30],
+                         "ess": [100, 60, 50, 45, 25]})
+    assert convergence.check(falling, RANGES, loose)["converged"]
+
+
+def test_effective_sample_size_normalises_the_weights():
+    assert convergence.effective_sample_size([2, 2, 2, 2]) == pytest.approx(4)
+    assert convergence.effective_sample_size([5, 0, 0, 0]) == pytest.approx(1)
+    assert convergence.effective_sample_size([3, 1]) == pytest.approx(1 / (0.75**2 + 0.25**2))
+
+
+def test_bad_convergence_setting_gives_one_line_naming_the_key(tmp_path):
+    path = write(tmp_path, edited(abc__convergence={"ess_fraction": 1.5}))
+    with pytest.raises(specfile.SpecError) as err:
+        load_targets(path)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(str(path))
+    assert "ess_fraction" in message
+
+
+def test_new_settings_change_the_fingerprint_only_when_set(tmp_path):
+    plain = load_targets(write(tmp_path, TINY, "a.yaml")).fingerprint()
+    same = edited(abc__kernel_scaling=1.0, abc__convergence={"ess_fraction": 0.3})
+    assert load_targets(write(tmp_path, same, "b.yaml")).fingerprint() == plain
+    wider = edited(abc__kernel_scaling=2.0)
+    assert load_targets(write(tmp_path, wider, "c.yaml")).fingerprint() != plain
+
+
+def test_a_fit_records_its_convergence_verdict(tmp_path):
+    from sim.studies.calibration import calibrate
+
+    data = yaml.safe_load(yaml.safe_dump(TINY))
+    data["abc"].update(generations=3, kernel_scaling=2.0)
+    cal = calibrate(write(tmp_path, data), out=tmp_path / "out", workers=1, progress=False)
+    verdict = cal.info["convergence"]
+    assert cal.info["converged"] is verdict["converged"]
+    assert set(verdict["criteria"]) == {"epsilon_decrease", "ess", "median_shift"}
+    assert verdict["generation"] == len(cal.generations) - 1
+    gens = cal.generations
+    assert (gens["ess"] <= gens["particles"] + 1e-9).all() and (gens["ess"] >= 1).all()
+    assert {"median_supervisor_quality_mean", "median_annual_quit_rate"} <= set(gens.columns)
+    report = (cal.folder / "report" / "report.md").read_text()
+    assert ("**Converged**" in report) is verdict["converged"]
+    assert "effective sample size as a share of the population" in report
+    # the last generation's ESS is the posterior's
+    assert gens["ess"].iloc[-1] == pytest.approx(
+        convergence.effective_sample_size(cal.posterior["weight"]), abs=0.01)
