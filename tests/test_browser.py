@@ -457,6 +457,7 @@ def test_a_facilitator_and_three_participants_play_two_quarters(browser, game_se
         page.get_by_role("button", name="Play the quarter").click()
         for p in (ann, bo, cy):
             p.get_by_text("Quarter 2 of 2").wait_for()
+        page.locator(".who-runs", has_text="coaching 4 h/wk").wait_for()
         who = page.locator(".who-runs").inner_text()
         assert "coaching 4 h/wk" in who and "HR programme" in who and "company default" in who
         # Bo reloads: back to his store, not to the join form.
@@ -474,10 +475,11 @@ def test_a_facilitator_and_three_participants_play_two_quarters(browser, game_se
         page.get_by_text("Debrief: which decisions paid").wait_for()
         assert page.locator(".debrief-table").inner_text().count("Company HR programme") == 1
         page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 2")
+        # Each participant's page redraws on its own, after the facilitator's: wait for it.
+        ann.get_by_text("Game over").first.wait_for()
         board = ann.locator(".leaderboard").inner_text()
         for name in ("Ann", "Bo", "Cy", "company default"):
             assert name in board
-        assert ann.get_by_text("Game over").count() >= 1
         assert page.evaluate(SMALLEST_CHART_TEXT) >= 16
         assert host.errors == [] and all(p.errors == [] for p in players)
     finally:
