@@ -445,9 +445,16 @@ def test_a_facilitator_and_three_participants_play_two_quarters(browser, game_se
         ann, bo, cy = (p.page for p in players)
         # Ann coaches, Bo joins the HR programme, Cy keeps the default: all at once.
         coaching = ann.locator(".v-slider", has_text="Supervisor coaching").get_by_role("slider")
+        cost = ann.get_by_text(re.compile(r"^Cost: \$"))
         coaching.focus()
-        for _ in range(7):
-            coaching.press("ArrowRight")  # 0.5 -> 4 h/wk
+        for _ in range(7):  # 0.5 -> 4 h/wk
+            # One step at a time, each after the server has redrawn the cost it implies: a
+            # press sent before the server's echo of the last one can be undone by that echo.
+            before = cost.inner_text()
+            coaching.press("ArrowRight")
+            ann.wait_for_function("([el, text]) => el.innerText !== text",
+                                  arg=[cost.element_handle(), before])
+        assert coaching.get_attribute("aria-valuenow") == "4"
         bo.get_by_label("Join the company HR programme").check()
         for p in (ann, bo, cy):
             p.get_by_role("button", name="Submit decision").click()
