@@ -7,6 +7,9 @@ seed's distances, the means and the paired difference with its 95% CI, and the m
 statistic against its published figure.
 
     python experiments/published_fit_check.py experiments/results/published_fit --seeds 8
+
+The folder may also be one a fit is still writing (or was stopped before finishing): its last
+finished generation is then checked.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.parameters import Parameters
-from sim.studies.calibration import load_calibration
+from sim.studies.calibration import CalibrationError, load_calibration, load_unfinished
 from sim.studies.calibration.engine import distance
 from sim.studies.calibration.statistics import simulate
 from sim.studies.stats import mean_ci, paired_difference_ci
@@ -28,7 +31,12 @@ def main() -> None:
     parser.add_argument("folder")
     parser.add_argument("--seeds", type=int, default=8)
     args = parser.parse_args()
-    cal = load_calibration(args.folder)
+    try:
+        cal = load_calibration(args.folder)
+    except CalibrationError:  # a long fit still running or stopped: its last generation
+        cal = load_unfinished(args.folder)
+        print(f"unfinished fit: generation {cal.info['generations'] - 1}, "
+              f"epsilon {cal.info['final_epsilon']:.3g}")
     t = cal.targets
     defaults = Parameters()
     sets = {"defaults": {p: getattr(defaults, p) for p in cal.parameters},

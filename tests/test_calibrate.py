@@ -120,7 +120,9 @@ def test_two_workers_give_the_same_posterior_as_one(fitted, tmp_path):
                                   fitted.predictive.to_numpy(float))
 
 
-def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkeypatch):
+def interrupt_the_second_generation(monkeypatch) -> dict:
+    """Make the fit stop (as Ctrl-C would) when its second generation starts; returns the
+    count of generations started."""
     import pyabc
 
     real_run = pyabc.ABCSMC.run
@@ -133,6 +135,11 @@ def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkey
         return real_run(self, *args, **kwargs)
 
     monkeypatch.setattr(pyabc.ABCSMC, "run", run_then_stop)
+    return calls
+
+
+def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkeypatch):
+    calls = interrupt_the_second_generation(monkeypatch)
     path, out = write(tmp_path, TINY), tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         calibrate(path, out=out, workers=1, progress=False)
@@ -140,6 +147,42 @@ def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkey
     cal = calibrate(path, out=out, workers=1, progress=False)
     assert calls["n"] == 3  # one generation before, one after the interruption
     assert len(cal.generations) == 2 and len(cal.info["sessions"]) == 2
+
+
+def test_an_unfinished_fit_shows_its_posterior_so_far(tmp_path, monkeypatch):
+    from sim.studies.calibration import load_unfinished
+
+    interrupt_the_second_generation(monkeypatch)
+    path, out = write(tmp_path, TINY), tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(path, out=out, workers=1, progress=False)
+    so_far = load_unfinished(out)
+    assert so_far.info["status"] == "unfinished" and len(so_far.generations) == 1
+    assert so_far.info["convergence"]["converged"] is False  # one generation cannot be
+    assert so_far.posterior["weight"].sum() == pytest.approx(1)
+    for name, prior in so_far.targets.fit.items():
+        assert so_far.posterior[name].between(*prior_bounds(name, prior)).all()
+    result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--status"])
+    assert result.exit_code == 0, result.output
+    assert "unfinished, 1 generations" in result.output
+    assert "supervisor_quality_mean" in result.output and "Converged: no" in result.output
+    assert not out.exists()  # looking did not fit
+    monkeypatch.undo()
+    done = calibrate(path, out=out, workers=1, progress=False)
+    # The generation shown while unfinished is the finished fit's first one.
+    pd.testing.assert_frame_equal(done.generations.iloc[:1].drop(
+        columns="population_end_time"), so_far.generations.drop(
+        columns="population_end_time"), check_dtype=False)
+    result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--status"])
+    assert result.exit_code == 0 and "finished" in result.output
+
+
+def test_status_of_a_fit_that_never_started_is_one_line_exit_2(tmp_path):
+    result = CliRunner().invoke(app, ["calibrate", str(write(tmp_path, TINY)), "--out",
+                                      str(tmp_path / "none"), "--status"])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0
+    assert "no fit has started here" in result.output and "allowed:" in result.output
 
 
 def test_a_folder_of_other_targets_is_refused(fitted, tmp_path):

@@ -43,6 +43,10 @@ def calibrate_command(
              "look).")] = "full",
     progress: Annotated[bool, typer.Option(
         "--progress/--no-progress", help="Show a progress bar.")] = True,
+    status: Annotated[bool, typer.Option(
+        "--status", help="Do not fit: show how far the fit of these targets (and --out) has "
+                         "come, while it runs or after it was stopped: its generations, "
+                         "convergence and posterior so far.")] = False,
 ) -> None:
     """Fit the model's parameters by ABC-SMC (pyabc) to a targets file or a chain's store data;
     write the posterior, diagnostics and report to a calibration folder."""
@@ -55,6 +59,9 @@ def calibrate_command(
         raise _fail(f"--workers {workers}: not allowed; allowed: a whole number >= 1")
     if size not in ("full", "quick"):
         raise _fail(f"--size {size!r}: not allowed; allowed: 'full' or 'quick'")
+    if status:
+        _show_status(targets, stores, out, size)
+        return
     try:
         if stores is not None:
             from sim.studies.chain import ChainDataError, calibrate_chain
@@ -92,6 +99,48 @@ def calibrate_command(
     if (cal.folder / "chain.yaml").is_file():
         typer.echo(f"Chain file: {cal.folder / 'chain.yaml'} (name it in a scenario or sweep "
                    "file as `chain: PATH`, relative to that file, to run on these stores)")
+
+
+def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
+                 size: str) -> None:
+    """Print an unfinished fit's generations, convergence verdict and posterior so far."""
+    from sim.studies.calibration import CalibrationError, load_targets, load_unfinished
+    from sim.studies.calibration.engine import default_folder
+    from sim.studies.calibration.report import posterior_summary
+
+    try:
+        if stores is not None:
+            from sim.studies.chain import ChainDataError, chain_fit_folders, read_chain_csv
+
+            try:
+                _, folder, fit = chain_fit_folders(read_chain_csv(stores), stores, out,
+                                                   size == "quick")
+            except ChainDataError as err:
+                raise _fail(str(err)) from None
+        else:
+            folder = out if out is not None else default_folder(load_targets(targets))
+            fit = folder
+        if (folder / "calibration.json").is_file():
+            typer.echo(f"{folder}: finished; run the same command without --status to see "
+                       "its summary")
+            return
+        cal = load_unfinished(fit)
+    except specfile.SpecError as err:
+        raise _fail(str(err)) from None
+    except CalibrationError as err:
+        raise _fail(str(err)) from None
+    info = cal.info
+    typer.echo(f"{folder}: unfinished, {info['generations']} generations, "
+               f"{info['simulations']} simulations, {len(info['sessions'])} sessions")
+    typer.echo(cal.generations[["generation", "epsilon", "samples", "acceptance_rate", "ess"]]
+               .to_string(index=False, float_format="{:.4g}".format))
+    verdict = info["convergence"]
+    typer.echo(f"\nConverged: {'yes' if verdict['converged'] else 'no'}")
+    for name, c in verdict["criteria"].items():
+        typer.echo(f"  {name}: {'held' if c['held'] else 'not yet'} ({c['detail']}; "
+                   f"threshold {c['threshold']:g})")
+    typer.echo(f"\nPosterior so far (generation {info['generations'] - 1}):")
+    typer.echo(posterior_summary(cal).to_string(index=False, float_format="{:.4g}".format))
 
 
 def register(app: typer.Typer) -> None:

@@ -189,17 +189,11 @@ def calibrate_chain(path: str | Path, *, out: str | Path | None = None,
     calibration folder with `chain.yaml` and `stores.csv` in it. `quick` is a small fit for a
     first look; `abc` overrides ABC settings; `store_draws` the posterior draws of stage 2."""
     from sim.studies.calibration import calibrate, load_calibration
-    from sim.studies.calibration.engine import default_folder
-    from sim.studies.calibration.targets import parse_targets
 
     data = read_chain_csv(path)
-    spec = chain_targets(data, quick, seed)
-    spec["abc"].update(abc or {})
-    targets = parse_targets(spec, path)
-    folder = Path(out) if out is not None else default_folder(targets)
+    targets, folder, staging = chain_fit_folders(data, path, out, quick, seed, abc)
     if (folder / "chain.yaml").is_file():
         return load_calibration(folder)
-    staging = folder.with_name(f".{folder.name}.fit")
     cal = calibrate(targets, out=staging, workers=workers, cluster=cluster, progress=progress)
     stores = estimate_stores(data, cal, draws=store_draws or (3 if quick else 12),
                              chains_per_draw=2 if quick else 4, seed=seed)
@@ -210,6 +204,21 @@ def calibrate_chain(path: str | Path, *, out: str | Path | None = None,
                                         encoding="utf-8")
     staging.rename(folder)
     return load_calibration(folder)
+
+
+def chain_fit_folders(data: ChainData, path: str | Path, out: str | Path | None,
+                      quick: bool = False, seed: int = 1,
+                      abc: dict[str, Any] | None = None) -> tuple[Any, Path, Path]:
+    """The chain fit's targets, its calibration folder, and the folder its ABC fit writes
+    first (renamed into place once the stores are estimated)."""
+    from sim.studies.calibration.engine import default_folder
+    from sim.studies.calibration.targets import parse_targets
+
+    spec = chain_targets(data, quick, seed)
+    spec["abc"].update(abc or {})
+    targets = parse_targets(spec, path)
+    folder = Path(out) if out is not None else default_folder(targets)
+    return targets, folder, folder.with_name(f".{folder.name}.fit")
 
 
 def synthetic_chain(params: dict[str, Any], seed: int, *, years: int = 1,

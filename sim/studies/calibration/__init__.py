@@ -11,8 +11,9 @@ from sim.studies.calibration.engine import (
     calibrate,
     default_folder,
     load_calibration,
+    load_unfinished,
 )
 from sim.studies.calibration.targets import TargetsFile, load_targets, parse_targets
 
 __all__ = ["Calibration", "CalibrationError", "TargetsFile", "calibrate", "default_folder",
-           "load_calibration", "load_targets", "parse_targets"]
+           "load_calibration", "load_targets", "load_unfinished", "parse_targets"]

@@ -208,6 +208,7 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
         state = {"fingerprint": targets.fingerprint(), "abc_id": history.id, "sessions": []}
         if source is not None:
             shutil.copyfile(source, work / "targets_source.yaml")
+        _write_targets(work, targets)  # lets `load_unfinished` read the fit while it runs
         _write_json(state_file, state)
     session = {"started": _now(), "workers": workers, "cluster": cluster, "seconds": None,
                "stopped_because": "interrupted"}
@@ -344,8 +345,7 @@ def _finish(history: Any, targets: TargetsFile, work: Path, state: dict, workers
     pred_seeds = [int(s) for s in np.random.SeedSequence([seed, 1]).generate_state(n)]
     pred = predictive(targets, cal.draws(n, seed), pred_seeds, workers, model_kwargs)
     pred.to_parquet(work / "predictive.parquet")
-    (work / "targets.yaml").write_text(yaml.safe_dump(
-        targets.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    _write_targets(work, targets)
     for name, data in (extra_files or {}).items():
         (work / name).write_bytes(data)
     info = {
@@ -382,6 +382,59 @@ def load_calibration(folder: str | Path) -> Calibration:
     except (OSError, ValueError, KeyError) as err:
         raise CalibrationError(f"{folder}: not a finished calibration folder ({err}); allowed:"
                                " a folder written by `loyalty-sim calibrate`") from None
+
+
+def unfinished_folder(folder: str | Path) -> Path:
+    """The hidden working folder in which the fit that will write `folder` runs."""
+    folder = Path(folder)
+    return folder.with_name(f".{folder.name}.partial")
+
+
+def load_unfinished(folder: str | Path) -> Calibration:
+    """The posterior so far of a fit that has not finished (running, or stopped to be carried
+    on): its last finished generation, read from the working folder of the fit that will
+    write `folder`. It has no posterior-predictive check; `info["status"]` is "unfinished".
+    Raise CalibrationError (one line) if no generation has finished."""
+    import pyabc
+
+    work = unfinished_folder(folder)
+    if not (work / "state.json").is_file():
+        raise CalibrationError(f"{folder}: no fit has started here (no {work.name}/state.json);"
+                               " allowed: the --out folder of a fit that has started")
+    try:
+        state = json.loads((work / "state.json").read_text(encoding="utf-8"))
+        from sim.studies.calibration.targets import parse_targets
+
+        # Fits started before the targets were written there kept only the source file.
+        path = next(p for p in (work / "targets.yaml", work / "targets_source.yaml")
+                    if p.is_file())
+        targets = parse_targets(yaml.safe_load(path.read_text(encoding="utf-8")), path)
+    except (OSError, ValueError, KeyError, StopIteration) as err:
+        raise CalibrationError(f"{folder}: no unfinished calibration ({err or 'no targets'});"
+                               " allowed: the --out folder of a fit that has started") from None
+    if targets.fingerprint() != state.get("fingerprint"):
+        raise CalibrationError(f"{work}: its targets file was changed after the fit started; "
+                               "allowed: the unchanged file")
+    logging.getLogger("History").setLevel(logging.WARNING)
+    history = pyabc.History(f"sqlite:///{(work / HISTORY).resolve()}", _id=state["abc_id"])
+    if history.max_t < 0:
+        raise CalibrationError(f"{folder}: the fit has not finished a generation yet; allowed:"
+                               " a fit with at least one finished generation")
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    posterior = df[list(targets.fit)].reset_index(drop=True).astype(float)
+    posterior["weight"] = np.asarray(w, float) / np.sum(w)
+    gens = convergence.generation_table(history, list(targets.fit))
+    info = {"name": targets.name, "fingerprint": state["fingerprint"], "status": "unfinished",
+            "generations": int(len(gens)), "simulations": int(history.total_nr_simulations),
+            "ess": round(convergence.effective_sample_size(posterior["weight"]), 1),
+            "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
+            "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"]}
+    return Calibration(work, info, posterior, pd.DataFrame(), gens, targets)
+
+
+def _write_targets(work: Path, targets: TargetsFile) -> None:
+    (work / "targets.yaml").write_text(yaml.safe_dump(
+        targets.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
 
 
 def _now() -> str:
