@@ -282,6 +282,16 @@ def test_shipped_targets_files_are_valid():
     assert {numbers[k] for k in published.held_out} == {5}
 
 
+def test_the_long_published_fit_fits_the_same_targets_as_the_published_fit():
+    folder = Path(__file__).resolve().parent.parent / "experiments"
+    short = load_targets(folder / "calibration_published.yaml").model_dump()
+    long = load_targets(folder / "calibration_published_long.yaml").model_dump()
+    for key in ("fit", "targets", "held_out", "simulation"):
+        assert long[key] == short[key], key
+    assert long["abc"]["population_size"] > short["abc"]["population_size"]
+    assert long["abc"]["seed"] == short["abc"]["seed"]
+
+
 def test_validation_table_marks_fitted_and_held_out_targets(tmp_path):
     from sim.studies.calibration import Calibration
 
