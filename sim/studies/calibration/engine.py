@@ -425,6 +425,7 @@ def load_unfinished(folder: str | Path) -> Calibration:
     posterior["weight"] = np.asarray(w, float) / np.sum(w)
     gens = convergence.generation_table(history, list(targets.fit))
     info = {"name": targets.name, "fingerprint": state["fingerprint"], "status": "unfinished",
+            "abc_id": state["abc_id"],
             "generations": int(len(gens)), "simulations": int(history.total_nr_simulations),
             "ess": round(convergence.effective_sample_size(posterior["weight"]), 1),
             "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
