@@ -84,10 +84,7 @@ def main() -> None:
 def closest_particle(cal, k: int, seeds: list[int], observed: dict, scales: dict) -> dict:
     """Of the last generation's k particles closest to the targets in the fit, the one with
     the smallest mean distance over `seeds`."""
-    import pyabc
-
-    history = pyabc.History(f"sqlite:///{(cal.folder / 'history.db').resolve()}",
-                            _id=cal.info.get("abc_id", 1))
+    history = cal.history()
     particles = sorted(history.get_population(t=history.max_t).particles,
                        key=lambda p: p.distance)[:k]
     best, best_distance = None, np.inf

@@ -138,6 +138,38 @@ def interrupt_the_second_generation(monkeypatch) -> dict:
     return calls
 
 
+def run_experiment(script: str, *args: str) -> str:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(root / "experiments" / script), *args],
+                          capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_tension_study_reads_every_accepted_candidate_of_the_fit(fitted):
+    out = run_experiment("published_fit_tension.py", str(fitted.folder), "--statistic",
+                         "turnover_pct_mean", "--from-generation", "0")
+    assert "16 accepted candidates in generations 0-1" in out  # 8 particles, 2 generations
+    inside = int(out.split("candidates inside its band")[0].split()[-1])
+    outside = int(out.split("candidates inside its band, ")[1].split()[0])
+    assert inside + outside == 16
+    assert "supervisor_quality_mean" in out and "annual_quit_rate" in out
+
+
+def test_the_fit_check_compares_defaults_median_and_closest_particle(fitted):
+    out = run_experiment("published_fit_check.py", str(fitted.folder), "--seeds", "2",
+                         "--closest", "2", "--screen-seeds", "1")
+    assert out.count("particle ") >= 2  # each screened particle is reported
+    for label in ("posterior median - defaults", "closest particle - defaults"):
+        assert label in out
+    chosen = out.split("closest particle: distance")[1].splitlines()[0]
+    value = float(chosen.split("supervisor_quality_mean=")[1].split(",")[0])
+    assert any(abs(value - v) < 5e-4 for v in fitted.posterior["supervisor_quality_mean"])
+
+
 def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkeypatch):
     calls = interrupt_the_second_generation(monkeypatch)
     path, out = write(tmp_path, TINY), tmp_path / "out"

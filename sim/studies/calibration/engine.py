@@ -67,6 +67,18 @@ class Calibration:
         return (weighted_quantile(self.posterior[name], self.posterior["weight"], tail),
                 weighted_quantile(self.posterior[name], self.posterior["weight"], 1 - tail))
 
+    def history(self) -> Any:
+        """pyabc's history of the fit (every generation's particles, distances and
+        statistics), from the folder's history.db; CalibrationError if it is not there."""
+        import pyabc
+
+        db = self.folder / HISTORY
+        if not db.is_file():
+            raise CalibrationError(f"{self.folder}: has no {HISTORY} (pyabc's history); "
+                                   "allowed: a folder the fit wrote on this machine")
+        logging.getLogger("History").setLevel(logging.WARNING)
+        return pyabc.History(f"sqlite:///{db.resolve()}", _id=self.info.get("abc_id", 1))
+
     def draws(self, n: int, seed: int) -> list[dict[str, float]]:
         """`n` parameter sets resampled from the posterior by weight (reproducible by seed)."""
         g = np.random.default_rng(seed)
@@ -395,8 +407,6 @@ def load_unfinished(folder: str | Path) -> Calibration:
     on): its last finished generation, read from the working folder of the fit that will
     write `folder`. It has no posterior-predictive check; `info["status"]` is "unfinished".
     Raise CalibrationError (one line) if no generation has finished."""
-    import pyabc
-
     work = unfinished_folder(folder)
     if not (work / "state.json").is_file():
         raise CalibrationError(f"{folder}: no fit has started here (no {work.name}/state.json);"
@@ -415,22 +425,24 @@ def load_unfinished(folder: str | Path) -> Calibration:
     if targets.fingerprint() != state.get("fingerprint"):
         raise CalibrationError(f"{work}: its targets file was changed after the fit started; "
                                "allowed: the unchanged file")
-    logging.getLogger("History").setLevel(logging.WARNING)
-    history = pyabc.History(f"sqlite:///{(work / HISTORY).resolve()}", _id=state["abc_id"])
+    cal = Calibration(work, {"abc_id": state["abc_id"]}, pd.DataFrame(), pd.DataFrame(),
+                      pd.DataFrame(), targets)
+    history = cal.history()
     if history.max_t < 0:
         raise CalibrationError(f"{folder}: the fit has not finished a generation yet; allowed:"
                                " a fit with at least one finished generation")
     df, w = history.get_distribution(m=0, t=history.max_t)
-    posterior = df[list(targets.fit)].reset_index(drop=True).astype(float)
-    posterior["weight"] = np.asarray(w, float) / np.sum(w)
-    gens = convergence.generation_table(history, list(targets.fit))
-    info = {"name": targets.name, "fingerprint": state["fingerprint"], "status": "unfinished",
-            "abc_id": state["abc_id"],
-            "generations": int(len(gens)), "simulations": int(history.total_nr_simulations),
-            "ess": round(convergence.effective_sample_size(posterior["weight"]), 1),
-            "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
-            "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"]}
-    return Calibration(work, info, posterior, pd.DataFrame(), gens, targets)
+    cal.posterior = df[list(targets.fit)].reset_index(drop=True).astype(float)
+    cal.posterior["weight"] = np.asarray(w, float) / np.sum(w)
+    cal.generations = gens = convergence.generation_table(history, list(targets.fit))
+    cal.info = {
+        "name": targets.name, "fingerprint": state["fingerprint"], "status": "unfinished",
+        "abc_id": state["abc_id"], "generations": int(len(gens)),
+        "simulations": int(history.total_nr_simulations),
+        "ess": round(convergence.effective_sample_size(cal.posterior["weight"]), 1),
+        "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
+        "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"]}
+    return cal
 
 
 def _write_targets(work: Path, targets: TargetsFile) -> None:
