@@ -199,6 +199,9 @@ def test_an_unfinished_fit_shows_its_posterior_so_far(tmp_path, monkeypatch):
     assert "unfinished, 1 generations" in result.output
     assert "supervisor_quality_mean" in result.output and "Converged: no" in result.output
     assert not out.exists()  # looking did not fit
+    other = write(tmp_path, edited(abc__seed=4), "other.yaml")
+    result = CliRunner().invoke(app, ["calibrate", str(other), "--out", str(out), "--status"])
+    assert result.exit_code == 2 and "unfinished fit of other targets" in result.output
     monkeypatch.undo()
     done = calibrate(path, out=out, workers=1, progress=False)
     # The generation shown while unfinished is the finished fit's first one.
@@ -215,6 +218,10 @@ def test_status_of_a_fit_that_never_started_is_one_line_exit_2(tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "no fit has started here" in result.output and "allowed:" in result.output
+    chain = Path(__file__).resolve().parent.parent / "experiments" / "data" / "example_chain.csv"
+    result = CliRunner().invoke(app, ["calibrate", "--stores", str(chain), "--out",
+                                      str(tmp_path / "mine"), "--status"])
+    assert result.exit_code == 2 and "no fit has started here" in result.output
 
 
 def test_a_folder_of_other_targets_is_refused(fitted, tmp_path):

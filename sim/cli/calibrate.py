@@ -105,7 +105,7 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
                  size: str) -> None:
     """Print an unfinished fit's generations, convergence verdict and posterior so far."""
     from sim.studies.calibration import CalibrationError, load_targets, load_unfinished
-    from sim.studies.calibration.engine import default_folder
+    from sim.studies.calibration.engine import default_folder, unfinished_folder
     from sim.studies.calibration.report import posterior_summary
 
     try:
@@ -113,23 +113,33 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
             from sim.studies.chain import ChainDataError, chain_fit_folders, read_chain_csv
 
             try:
-                _, folder, fit = chain_fit_folders(read_chain_csv(stores), stores, out,
-                                                   size == "quick")
+                spec, folder, fit = chain_fit_folders(read_chain_csv(stores), stores, out,
+                                                      size == "quick")
             except ChainDataError as err:
                 raise _fail(str(err)) from None
         else:
-            folder = out if out is not None else default_folder(load_targets(targets))
-            fit = folder
+            spec = load_targets(targets)
+            folder = fit = out if out is not None else default_folder(spec)
         if (folder / "calibration.json").is_file():
             typer.echo(f"{folder}: finished; run the same command without --status to see "
                        "its summary")
             return
+        if fit != folder and (fit / "calibration.json").is_file():
+            typer.echo(f"{folder}: the chain-level fit has finished and the stores' estimates "
+                       "are under way (or were stopped: run the command again to finish them)")
+            return
+        if not (unfinished_folder(fit) / "state.json").is_file():
+            raise _fail(f"{folder}: no fit has started here; allowed: the --out folder (or "
+                        "the default one) of a fit that has started")
         cal = load_unfinished(fit)
     except specfile.SpecError as err:
         raise _fail(str(err)) from None
     except CalibrationError as err:
         raise _fail(str(err)) from None
     info = cal.info
+    if info["fingerprint"] != spec.fingerprint():
+        raise _fail(f"{folder}: holds an unfinished fit of other targets; allowed: the targets "
+                    "file (or chain data and --size) it was started with")
     typer.echo(f"{folder}: unfinished, {info['generations']} generations, "
                f"{info['simulations']} simulations, {len(info['sessions'])} sessions")
     typer.echo(cal.generations[["generation", "epsilon", "samples", "acceptance_rate", "ess"]]

@@ -188,7 +188,7 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     if folder.exists():
         raise CalibrationError(f"{folder}: exists and is not a calibration folder; allowed: "
                                "a new folder")
-    work = folder.with_name(f".{folder.name}.partial")
+    work = unfinished_folder(folder)
     state_file = work / "state.json"
     workers = workers or os.cpu_count() or 1
     abc_settings = targets.abc
