@@ -171,11 +171,19 @@ PROVENANCE: dict[str, Provenance] = {
     "annual_churn_rate": assumed("retail-bank and service churn about 20%/year"),
     "churn_engagement_sensitivity": fitted("target 3 (emotionally satisfied churn about 37% "
                                            "less)"),
-    "acquisition_rate": assumed("keeps the default chain's customer base about stable"),
+    "acquisition_rate": fitted("a stable customer base (the published fit's condition "
+                               "customer_base_growth, about 0 a year; assumed, not published); "
+                               "the default, which keeps the default chain about stable, was "
+                               "set by hand before it entered the fit"),
     "market_size": assumed("catchments saturate"),
     "acquisition_cost": assumed("acquiring costs 5-25x keeping a customer (commonly cited)"),
-    "referral_rate": assumed("word of mouth of fully engaged customers"),
-    "deterrence": assumed("word of mouth of actively disengaged customers"),
+    "referral_rate": fitted("target 1 (word of mouth of fully engaged customers grows their "
+                            "stores; in the published fit since 2026-11-26, the default is the "
+                            "value assumed before)"),
+    "deterrence": fitted("target 1 (word of mouth of actively disengaged customers keeps new "
+                         "customers from their stores; it moves the quadrant ratios more than "
+                         "any other parameter; in the published fit since 2026-11-26, the "
+                         "default is the value assumed before)"),
     "customer_programme_budget": assumed("policy lever"),
     "customer_programme_effect": assumed("a campaign moves attachment over weeks"),
     "customer_programme_promise": assumed(

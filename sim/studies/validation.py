@@ -167,6 +167,10 @@ def store_summary(model: LoyaltyModel, last_weeks: int = 52) -> pd.DataFrame:
         "actively_disengaged_share": g["actively_disengaged_share"].mean(),
     })
     out["size"] = model.store_size
+    # The customer base at the end and a window earlier: whether the chain grows or shrinks.
+    out["customers_end"] = full[full["week"] == end].set_index("store")["customers"]
+    out["customers_window_before"] = full[full["week"] == end - last_weeks].set_index(
+        "store")["customers"]
     # Financial effectiveness as Gallup measured it for units (sales performance against
     # target and year-on-year sales growth; Fleming, Coffman & Harter 2005): revenue against
     # the store's plan (the chain's sales per unit of catchment size) compounded with the
