@@ -370,3 +370,16 @@ def test_published_fit_covers_every_fitted_parameter_but_the_stated_exceptions()
     assert set(targets.fit) <= fitted, "a parameter in the fit must say it is fitted"
     assert fitted - set(targets.fit) == set(NOT_IN_THE_PUBLISHED_FIT)
     assert "fixed_cost_per_store" not in targets.fit  # a published figure now
+
+
+def test_customer_base_growth_follows_acquisition():
+    """The published fit's stability condition: a chain that wins no new customers shrinks over
+    the window, one that wins many in a wide catchment grows (10 stores, 60 weeks)."""
+    from sim.studies.calibration.statistics import simulate
+    from sim.studies.calibration.targets import Simulation
+
+    simulation = Simulation(statistics="published", n_stores=10, weeks=60, window_weeks=26)
+    closed = simulate({"acquisition_rate": 0.0, "referral_rate": 0.0}, 5, simulation)
+    open_ = simulate({"acquisition_rate": 4.0, "market_size": 5.0}, 5, simulation)
+    assert closed["customer_base_growth"] < -0.05  # half a year of churn: about -0.10 to -0.13
+    assert open_["customer_base_growth"] > 0.05
