@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.parameters import Parameters
-from sim.studies.calibration import CalibrationError, load_calibration, load_unfinished
+from sim.studies.calibration import load_calibration
 from sim.studies.calibration.engine import distance
 from sim.studies.calibration.statistics import simulate
 from sim.studies.stats import mean_ci, paired_difference_ci
@@ -39,10 +39,8 @@ def main() -> None:
     parser.add_argument("--closest", type=int, default=0)
     parser.add_argument("--screen-seeds", type=int, default=4)
     args = parser.parse_args()
-    try:
-        cal = load_calibration(args.folder)
-    except CalibrationError:  # a long fit still running or stopped: its last generation
-        cal = load_unfinished(args.folder)
+    cal = load_calibration(args.folder, unfinished=True)
+    if cal.info.get("status") == "unfinished":  # a long fit still running or stopped
         print(f"unfinished fit: generation {cal.info['generations'] - 1}, "
               f"epsilon {cal.info['final_epsilon']:.3g}")
     t = cal.targets

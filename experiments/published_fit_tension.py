@@ -18,7 +18,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from sim.studies.calibration import CalibrationError, load_calibration, load_unfinished
+from sim.studies.calibration import load_calibration
 
 
 def accepted_candidates(cal) -> pd.DataFrame:
@@ -42,10 +42,7 @@ def main() -> None:
                         help="compare candidates from this generation on (later ones are "
                              "closer to the targets)")
     args = parser.parse_args()
-    try:
-        cal = load_calibration(args.folder)
-    except CalibrationError:
-        cal = load_unfinished(args.folder)
+    cal = load_calibration(args.folder, unfinished=True)
     targets = cal.targets.targets
     if args.statistic not in targets:
         parser.error(f"--statistic {args.statistic!r}: allowed: {', '.join(targets)}")

@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.studies import specfile, validation
-from sim.studies.calibration import calibrate, engine, load_calibration, load_targets
+from sim.studies.calibration import (
+    CalibrationError,
+    calibrate,
+    engine,
+    load_calibration,
+    load_targets,
+)
 from sim.studies.calibration.targets import prior_bounds
 
 TINY = {
@@ -190,6 +196,9 @@ def test_an_unfinished_fit_shows_its_posterior_so_far(tmp_path, monkeypatch):
         calibrate(path, out=out, workers=1, progress=False)
     so_far = load_unfinished(out)
     assert so_far.info["status"] == "unfinished" and len(so_far.generations) == 1
+    with pytest.raises(CalibrationError):
+        load_calibration(out)
+    assert load_calibration(out, unfinished=True).info["status"] == "unfinished"
     assert so_far.info["convergence"]["converged"] is False  # one generation cannot be
     assert so_far.posterior["weight"].sum() == pytest.approx(1)
     for name, prior in so_far.targets.fit.items():
@@ -208,6 +217,7 @@ def test_an_unfinished_fit_shows_its_posterior_so_far(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(done.generations.iloc[:1].drop(
         columns="population_end_time"), so_far.generations.drop(
         columns="population_end_time"), check_dtype=False)
+    assert load_calibration(out, unfinished=True).info.get("status") != "unfinished"
     result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--status"])
     assert result.exit_code == 0 and "finished" in result.output
 

@@ -379,9 +379,16 @@ def _finish(history: Any, targets: TargetsFile, work: Path, state: dict, workers
     write_report(cal, work / "report")
 
 
-def load_calibration(folder: str | Path) -> Calibration:
-    """Read a finished calibration folder; raise CalibrationError (one line) if it is not."""
+def load_calibration(folder: str | Path, *, unfinished: bool = False) -> Calibration:
+    """Read a finished calibration folder; raise CalibrationError (one line) if it is not.
+
+    Args:
+        unfinished: if the fit that will write `folder` has not finished (running, or stopped
+            to be carried on), return its last finished generation (`load_unfinished`).
+    """
     folder = Path(folder)
+    if unfinished and not (folder / "calibration.json").is_file():
+        return load_unfinished(folder)
     try:
         info = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
         from sim.studies.calibration.targets import parse_targets
