@@ -208,6 +208,23 @@ def test_an_unfinished_fit_shows_its_posterior_so_far(tmp_path, monkeypatch):
     assert "unfinished, 1 generations" in result.output
     assert "supervisor_quality_mean" in result.output and "Converged: no" in result.output
     assert not out.exists()  # looking did not fit
+    # A snapshot of the posterior so far is a calibration folder runs can draw from.
+    snap = tmp_path / "snap"
+    result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--status",
+                                      "--snapshot", str(snap)])
+    assert result.exit_code == 0, result.output
+    saved = load_calibration(snap)
+    assert saved.info["status"] == "unfinished" and saved.info["generation"] == 0
+    pd.testing.assert_frame_equal(saved.posterior, so_far.posterior)
+    assert saved.median() == so_far.median() and saved.predictive.empty
+    assert saved.draws(3, seed=1) == so_far.draws(3, seed=1)
+    again = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--status",
+                                     "--snapshot", str(snap)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    alone = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--snapshot",
+                                     str(tmp_path / "snap2")])
+    assert alone.exit_code == 2 and "without --status" in alone.output
+    assert not (tmp_path / "snap2").exists() and not out.exists()
     other = write(tmp_path, edited(abc__seed=4), "other.yaml")
     result = CliRunner().invoke(app, ["calibrate", str(other), "--out", str(out), "--status"])
     assert result.exit_code == 2 and "unfinished fit of other targets" in result.output

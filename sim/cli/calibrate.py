@@ -47,6 +47,10 @@ def calibrate_command(
         "--status", help="Do not fit: show how far the fit of these targets (and --out) has "
                          "come, while it runs or after it was stopped: its generations, "
                          "convergence and posterior so far.")] = False,
+    snapshot: Annotated[Path | None, typer.Option(
+        help="With --status: also write that posterior so far to this new folder, as a "
+             "calibration folder (without a predictive check) that runs can draw from "
+             "(`calibration: FOLDER`).", show_default=False)] = None,
 ) -> None:
     """Fit the model's parameters by ABC-SMC (pyabc) to a targets file or a chain's store data;
     write the posterior, diagnostics and report to a calibration folder."""
@@ -59,8 +63,11 @@ def calibrate_command(
         raise _fail(f"--workers {workers}: not allowed; allowed: a whole number >= 1")
     if size not in ("full", "quick"):
         raise _fail(f"--size {size!r}: not allowed; allowed: 'full' or 'quick'")
+    if snapshot is not None and not status:
+        raise _fail(f"--snapshot {snapshot}: not allowed without --status; allowed: "
+                    "--status --snapshot FOLDER")
     if status:
-        _show_status(targets, stores, out, size)
+        _show_status(targets, stores, out, size, snapshot)
         return
     try:
         if stores is not None:
@@ -102,8 +109,9 @@ def calibrate_command(
 
 
 def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
-                 size: str) -> None:
-    """Print an unfinished fit's generations, convergence verdict and posterior so far."""
+                 size: str, snapshot: Path | None = None) -> None:
+    """Print an unfinished fit's generations, convergence verdict and posterior so far (and
+    write that posterior to `snapshot`)."""
     from sim.studies.calibration import CalibrationError, load_targets, load_unfinished
     from sim.studies.calibration.engine import default_folder, unfinished_folder
     from sim.studies.calibration.report import posterior_summary
@@ -121,6 +129,9 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
             spec = load_targets(targets)
             folder = fit = out if out is not None else default_folder(spec)
         if (folder / "calibration.json").is_file():
+            if snapshot is not None:
+                raise _fail(f"--snapshot {snapshot}: {folder} has finished and is itself a "
+                            "calibration folder; allowed: --snapshot for an unfinished fit")
             typer.echo(f"{folder}: finished; run the same command without --status to see "
                        "its summary")
             return
@@ -151,6 +162,18 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
                    f"threshold {c['threshold']:g})")
     typer.echo(f"\nPosterior so far (generation {info['generations'] - 1}):")
     typer.echo(posterior_summary(cal).to_string(index=False, float_format="{:.4g}".format))
+    if snapshot is not None:
+        from sim.studies.calibration import write_snapshot
+
+        try:
+            write_snapshot(cal, snapshot)
+        except CalibrationError as err:
+            raise _fail(str(err)) from None
+        except OSError as err:
+            raise _fail(f"--snapshot {snapshot}: cannot write ({err.strerror or err})",
+                        EXIT_FAILED) from None
+        typer.echo(f"\nPosterior so far written to {snapshot} (use it as `calibration: "
+                   f"{snapshot}`)")
 
 
 def register(app: typer.Typer) -> None:

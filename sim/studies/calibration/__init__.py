@@ -12,8 +12,10 @@ from sim.studies.calibration.engine import (
     default_folder,
     load_calibration,
     load_unfinished,
+    write_snapshot,
 )
 from sim.studies.calibration.targets import TargetsFile, load_targets, parse_targets
 
 __all__ = ["Calibration", "CalibrationError", "TargetsFile", "calibrate", "default_folder",
-           "load_calibration", "load_targets", "load_unfinished", "parse_targets"]
+           "load_calibration", "load_targets", "load_unfinished", "parse_targets",
+           "write_snapshot"]

@@ -395,8 +395,11 @@ def load_calibration(folder: str | Path, *, unfinished: bool = False) -> Calibra
 
         targets = parse_targets(yaml.safe_load((folder / "targets.yaml").read_text(
             encoding="utf-8")), folder / "targets.yaml")
+        # A snapshot of an unfinished fit (write_snapshot) has no predictive check.
+        predictive_file = folder / "predictive.parquet"
         return Calibration(folder, info, pd.read_parquet(folder / "posterior.parquet"),
-                           pd.read_parquet(folder / "predictive.parquet"),
+                           pd.read_parquet(predictive_file) if info.get("status") != "unfinished"
+                           or predictive_file.is_file() else pd.DataFrame(),
                            pd.read_csv(folder / "generations.csv"), targets)
     except (OSError, ValueError, KeyError) as err:
         raise CalibrationError(f"{folder}: not a finished calibration folder ({err}); allowed:"
@@ -450,6 +453,33 @@ def load_unfinished(folder: str | Path) -> Calibration:
         "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
         "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"]}
     return cal
+
+
+def write_snapshot(cal: Calibration, folder: str | Path) -> Path:
+    """Write an unfinished fit's posterior so far (`load_unfinished`) as a calibration folder:
+    `load_calibration` reads it and runs can draw from it (`calibration: FOLDER`), so a long
+    fit's last generation can be used, and committed, before the fit ends. It has no
+    posterior-predictive check (`info["status"]` stays "unfinished"). Written whole or not at
+    all; an existing folder is refused (CalibrationError)."""
+    folder = Path(folder)
+    if folder.exists():
+        raise CalibrationError(f"{folder}: already exists; allowed: a new folder")
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    tmp.mkdir(parents=True)
+    try:
+        cal.posterior.to_parquet(tmp / "posterior.parquet")
+        cal.generations.to_csv(tmp / "generations.csv", index=False)
+        _write_targets(tmp, cal.targets)
+        info = {k: v for k, v in cal.info.items() if k != "abc_id"}
+        _write_json(tmp / "calibration.json", {
+            **info, "snapshot": _now(), "generation": info["generations"] - 1,
+            "versions": provenance.package_versions((*provenance.VERSIONED_PACKAGES, "pyabc")),
+            "git": provenance.git_state()})
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
 
 
 def _write_targets(work: Path, targets: TargetsFile) -> None:
