@@ -133,6 +133,15 @@ def test_the_report_states_wins_across_worlds():
     assert "Across plausible worlds" in text
     assert "draws of the uncertain evidence" in text
     assert f"{scenario.arm_label('coaching')} beats {scenario.arm_label('hr')} on profit" in text
+    # A contrast the scenario asks about is stated too, though neither arm is the best.
+    rows += [{"arm": "both", "replication": r, "profit": 2e6} for r in range(6)]
+    asked = Scenario.model_validate({**SCENARIO, "arms": {"base": {}, "coaching": {}, "hr": {},
+                                                          "both": {}},
+                                     "questions": [{"text": "Which?",
+                                                    "contrast": ["hr", "coaching"]}]})
+    text = evidence._worlds_block(asked, pd.DataFrame(rows), ["base", "coaching", "hr", "both"])
+    assert f"{asked.arm_label('hr')} beats {asked.arm_label('coaching')} on profit" in text
+    assert text.count("beats") == 3  # both against coaching and hr, and the asked contrast
 
 
 def test_break_even_prim_recovers_a_planted_region(tmp_path):

@@ -113,7 +113,7 @@ def evidence(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> 
 
 def _worlds_block(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> str:
     """Under `uncertainty: evidence`: the most profitable policy against each other policy,
-    across the drawn worlds."""
+    and each contrast the scenario's questions ask for, across the drawn worlds."""
     from sim.studies.uncertainty import world_sentence
 
     base, label = scenario.baseline_arm, scenario.arm_label
@@ -122,11 +122,14 @@ def _worlds_block(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]
     if len(others) < 2:
         return ""
     best = others[0]
+    pairs = [(best, o) for o in others[1:]]
+    pairs += [(a, b) for q in scenario.questions if q.contrast for a, b in [q.contrast]
+              if {a, b} <= set(means.index) and {(a, b), (b, a)}.isdisjoint(pairs)]
     lines = ["**Across plausible worlds** (each replication drew the uncertain effect sizes "
              "and persistence from their declared distributions, docs/ODD.md; the same draw in "
              "every arm):", ""]
-    lines += [f"- {md_text(world_sentence(metrics, best, o, arm_label=label(best),
-                                          other_label=label(o)))}" for o in others[1:]]
+    lines += [f"- {md_text(world_sentence(metrics, a, b, arm_label=label(a),
+                                          other_label=label(b)))}" for a, b in pairs]
     return "\n".join(lines)
 
 
