@@ -135,6 +135,28 @@ def test_fitted_parameters_name_a_calibration_target():
                     or (not named and condition)), (name, source.text)
 
 
+def test_the_published_fit_sets_its_parameters_to_its_posterior_medians():
+    """The parameters the published fit fits default to the weighted posterior medians (three
+    significant figures) of the committed snapshot of that fit, a fit of the shipped targets
+    file; and every default whose source cites the published fit is one of them."""
+    from pathlib import Path
+
+    from sim.model.sources import _FIT, PROVENANCE, PUBLISHED_FIT
+    from sim.studies.calibration import load_calibration, load_targets
+
+    root = Path(__file__).resolve().parents[1]
+    fit = load_calibration(root / PUBLISHED_FIT)
+    shipped = load_targets(root / "experiments" / "calibration_published_long.yaml")
+    assert fit.targets.fingerprint() == shipped.fingerprint()
+    assert f"generation {fit.info['generation']}," in _FIT
+    defaults = Parameters()
+    for name, median in fit.median().items():
+        assert getattr(defaults, name) == float(f"{median:.3g}"), name
+    citing = {n for n, p in PROVENANCE.items() if p.text.startswith(_FIT)}
+    assert citing == set(fit.parameters)
+    assert all(PROVENANCE[n].kind == "fitted" for n in citing)
+
+
 def test_no_source_cites_the_conclusion_it_produces():
     from sim.model.sources import PROVENANCE, UNCERTAIN
 

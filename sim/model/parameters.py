@@ -75,10 +75,10 @@ class Parameters:
         0.5, "0-1 score", "Mean leadership quality of store supervisors.", **SHARE,
         group="supervision")
     supervisor_quality_sd: float = _p(
-        0.15, "0-1 score", "Store-to-store spread of supervisor quality: the main source of "
+        0.18, "0-1 score", "Store-to-store spread of supervisor quality: the main source of "
         "between-store variance (Beck & Harter 2015).", low=0.0, high=0.5, group="supervision")
     supervisor_climate_effect: float = _p(
-        0.25, "engagement/quality", "How strongly the supervisor's quality sets the drivers' "
+        0.378, "engagement/quality", "How strongly the supervisor's quality sets the drivers' "
         "level that employees settle at.", low=0.0, high=3.0, group="supervision")
     coaching_hours: float = _p(
         0.5, "h/supervisor/week", "Coaching time each supervisor spends per week (one hour per "
@@ -87,7 +87,7 @@ class Parameters:
         "least_engaged", "rule", "Which employees a supervisor coaches first.",
         choices=COACHING_TARGETS, group="supervision")
     coaching_effect: float = _p(
-        0.0094, "engagement/h", "Engagement gain from one hour of coaching by an average (0.5) "
+        0.0117, "engagement/h", "Engagement gain from one hour of coaching by an average (0.5) "
         "supervisor for an employee of engagement 0.5 (less for the engaged, more for the "
         "disengaged).", low=0.0, high=1.0, group="supervision")
     coaching_decay: float = _p(
@@ -108,7 +108,7 @@ class Parameters:
         13, "weeks", "Weeks between programme rounds (spend is paid at each round).", low=1,
         high=520, group="hr")
     hr_effect: float = _p(
-        0.038, "engagement", "Largest engagement gain one round can give a participant of "
+        0.0473, "engagement", "Largest engagement gain one round can give a participant of "
         "engagement 0.5 (diminishing returns in spend: 63% of it at `hr_spend_scale`).",
         low=0.0, high=1.0, group="hr")
     hr_spend_scale: float = _p(
@@ -129,7 +129,7 @@ class Parameters:
 
     # --- reciprocity -------------------------------------------------------------------------
     reciprocity_strength: float = _p(
-        0.08, "0-1 score/share", "How strongly the customers staff serve act back on them: "
+        0.0829, "0-1 score/share", "How strongly the customers staff serve act back on them: "
         "purpose and affiliation rise with the share of fully engaged visitors, strain with "
         "the share of hostile visitors and repeat complaints (each above a typical firm's "
         "mix). 0 switches the loop off.", low=0.0, high=5.0, group="reciprocity")
@@ -168,7 +168,7 @@ class Parameters:
         0.40, "share/year", "Voluntary quits per year of an average-engaged, unstrained "
         "employee (front-line service work).", low=0.0, high=0.99, group="employees")
     quit_engagement_sensitivity: float = _p(
-        5.0, "log-hazard/engagement", "How steeply the quit hazard falls with engagement.",
+        5.78, "log-hazard/engagement", "How steeply the quit hazard falls with engagement.",
         low=0.0, high=20.0, group="employees")
     quit_strain_sensitivity: float = _p(
         1.5, "x hazard/strain", "Extra quit hazard per unit of strain.", low=0.0, high=20.0,
@@ -238,14 +238,14 @@ class Parameters:
         0.5, "visits/customer/week", "Visit rate of a customer of middling emotional "
         "engagement.", low=0.0, high=7.0, group="customers")
     visit_engagement_slope: float = _p(
-        0.3, "x visits/engagement", "Relative change in visit rate per unit of emotional "
+        0.343, "x visits/engagement", "Relative change in visit rate per unit of emotional "
         "engagement (emotion, not rational satisfaction, drives visits).", low=0.0, high=5.0,
         group="customers")
     basket: float = _p(
         60.0, "$/visit", "Spend per visit of a customer of middling engagement.", low=0.0, high=1e5,
         group="customers")
     spend_engagement_slope: float = _p(
-        0.22, "x spend/engagement", "Relative change in spend per visit (share of wallet) per "
+        0.272, "x spend/engagement", "Relative change in spend per visit (share of wallet) per "
         "unit of emotional engagement.", low=0.0, high=5.0, group="customers")
     wallet_spread: float = _p(
         0.4, "log-sd", "Spread of customers' wallet sizes.", low=0.0, high=3.0,
@@ -257,14 +257,14 @@ class Parameters:
         2000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0, high=1e7,
         group="customers")
     expectation: float = _p(
-        0.738, "0-1 score", "Service quality customers expect; encounters are appraised against "
+        0.748, "0-1 score", "Service quality customers expect; encounters are appraised against "
         "it.", **SHARE, group="customers")
     local_market_spread: float = _p(
-        0.05, "0-1 score", "Store-to-store spread of what local customers expect (competition, "
+        0.0281, "0-1 score", "Store-to-store spread of what local customers expect (competition, "
         "neighbourhood): differences in attachment that staff do not cause.", low=0.0,
         high=0.5, group="customers")
     expectation_sd: float = _p(
-        0.045, "0-1 score", "Spread of customers' personal expectations.", low=0.0, high=0.5,
+        0.0482, "0-1 score", "Spread of customers' personal expectations.", low=0.0, high=0.5,
         group="customers")
     satisfaction_adjustment: float = _p(
         0.6, "1/visit", "Rate at which rational satisfaction follows encounter quality.",
@@ -282,12 +282,12 @@ class Parameters:
         0.22, "share/year", "Churn of a customer of middling emotional engagement.", low=0.0,
         high=0.99, group="customers")
     churn_engagement_sensitivity: float = _p(
-        1.7, "log-hazard/engagement", "How steeply the churn hazard falls with emotional "
+        1.25, "log-hazard/engagement", "How steeply the churn hazard falls with emotional "
         "engagement.", low=0.0, high=20.0, group="customers")
 
     # --- acquisition and word of mouth -------------------------------------------------------
     acquisition_rate: float = _p(
-        0.55, "share of base/year", "Customers won by paid marketing per year, as a share of a "
+        1.24, "share of base/year", "Customers won by paid marketing per year, as a share of a "
         "store's initial customers, when its whole catchment is untapped.", low=0.0, high=10.0,
         group="acquisition")
     market_size: float = _p(
@@ -298,10 +298,10 @@ class Parameters:
         120.0, "$/customer", "Cost of one customer won by marketing (5-25x the weekly cost of "
         "keeping one).", low=0.0, high=1e6, group="acquisition")
     referral_rate: float = _p(
-        0.3, "referrals/fully engaged customer/year", "New customers brought by fully engaged "
+        0.81, "referrals/fully engaged customer/year", "New customers brought by fully engaged "
         "customers.", low=0.0, high=10.0, group="acquisition")
     deterrence: float = _p(
-        0.6, "share/AD share", "Loss of marketing conversions per unit share of actively "
+        1.99, "share/AD share", "Loss of marketing conversions per unit share of actively "
         "disengaged customers.", low=0.0, high=10.0, group="acquisition")
 
     # --- customer engagement programme (marketing-led) ----------------------------------------
@@ -336,7 +336,7 @@ class Parameters:
         3.0, "x recovery", "Extra speed of anxiety's fading after a crisis under full "
         "transparency (3: four times as fast).", low=0.0, high=20.0, group="crisis")
     candour_effect: float = _p(
-        0.020, "engagement", "Engagement gain (booked to affiliation: being heard) that full "
+        0.025, "engagement", "Engagement gain (booked to affiliation: being heard) that full "
         "transparency sustains in every employee of engagement 0.5 through a crisis of "
         "severity 1 (dose: transparency x severity each crisis week).", low=0.0, high=1.0,
         group="crisis")
@@ -369,7 +369,7 @@ class Parameters:
         0.3, "0-1 score", "How far the mission resonates with employees (purpose) and "
         "customers (pride) (seed 003).", **SHARE, group="mission")
     mission_effect: float = _p(
-        0.020, "engagement/resonance", "Engagement gain (booked to purpose) sustained in every "
+        0.025, "engagement/resonance", "Engagement gain (booked to purpose) sustained in every "
         "employee of engagement 0.5 per unit of mission resonance above a typical firm's 0.3 "
         "(a loss below it).", low=0.0, high=1.0, group="mission")
     mission_decay: float = _p(
@@ -382,7 +382,7 @@ class Parameters:
         0.0, "0-1 score", "Treating the front line as heroes: the weekly dose of the "
         "recognition channel each front-line employee receives.", **SHARE, group="mission")
     recognition_effect: float = _p(
-        0.020, "engagement", "Engagement gain (booked to affiliation) full recognition "
+        0.025, "engagement", "Engagement gain (booked to affiliation) full recognition "
         "sustains in a front-line employee of engagement 0.5.", low=0.0, high=1.0,
         group="mission")
     recognition_decay: float = _p(

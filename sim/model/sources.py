@@ -47,14 +47,22 @@ def assumed(text: str) -> Provenance:
 # Hedges' g, δ) on engagement is d x ENGAGEMENT_SD on the model's 0-1 engagement score, where
 # ENGAGEMENT_SD is the simulated between-employee SD of engagement in the default chain (a test
 # keeps it true).
-ENGAGEMENT_SD = 0.083
+ENGAGEMENT_SD = 0.103
 
 # The continuous employee-side policies (recognition, mission, crisis candour) have no
 # meta-analysed effect on engagement of their own: each is given the pooled effect of
 # controlled work-engagement interventions, so none gets an advantage or a handicap the
 # evidence does not give, and each shares coaching's and HR programmes' persistence prior.
 _POOLED = ("the pooled effect of controlled work-engagement interventions (Virga, Maricutoiu "
-           "& Iancu 2021, k = 54: d = 0.24, 95% CI 0.16-0.32) x ENGAGEMENT_SD = 0.020")
+           "& Iancu 2021, k = 54: d = 0.24, 95% CI 0.16-0.32) x ENGAGEMENT_SD = 0.025")
+# The published fit (docs/ODD.md section 9): ABC-SMC of thirteen parameters to targets 1-4 and
+# the condition customer_base_growth. Their defaults are the weighted posterior medians, to
+# three significant figures, of the snapshot of its generation committed at PUBLISHED_FIT (a
+# test keeps them equal).
+PUBLISHED_FIT = "experiments/results/published_fit_long_gen6"
+_FIT = ("posterior median of the published fit (ABC-SMC to targets 1-4, "
+        "experiments/calibration_published_long.yaml, generation 6, not converged; docs/ODD.md "
+        "section 9)")
 _SAME_PERSISTENCE = ("no meta-analytic persistence figure for any employee-side policy: the "
                      "same prior as coaching_decay and hr_decay")
 
@@ -69,8 +77,10 @@ PROVENANCE: dict[str, Provenance] = {
     "frontline_share": assumed("typical service outlet"),
     "staffing_level": assumed("policy lever (1 = the plan)"),
     "supervisor_quality_mean": assumed("scale midpoint"),
-    "supervisor_quality_sd": fitted("target 4 (managers >= 70% of unit variance)"),
-    "supervisor_climate_effect": fitted("targets 4 and 5 (unit spread of engagement)"),
+    "supervisor_quality_sd": fitted(_FIT + "; target 4 (managers >= 70% of unit variance) "
+                                    "informs it most"),
+    "supervisor_climate_effect": fitted(_FIT + "; target 4 (managers' share of unit variance) "
+                                        "informs it most"),
     "coaching_hours": assumed("policy lever; a little coaching in a typical firm"),
     "coaching_targeting": assumed("policy lever (Markey 2014 describes the practice)"),
     "coaching_effect": published(
@@ -100,16 +110,17 @@ PROVENANCE: dict[str, Provenance] = {
                              "uniform by default, self-selection as an option"),
     "hr_skill_share": assumed("Knight et al. 2017 report engagement outcomes only"),
     "reciprocity_strength": fitted(
-        "targets 4 and 5: direction from customer-mistreatment and emotional-labour studies "
+        _FIT + "; the direction from customer-mistreatment and emotional-labour studies "
         "(Dormann & Zapf 2004; Wang, Liao, Zhan & Shi 2011) and beneficiary contact (Grant et "
-        "al. 2007), no published size; above about 0.1 the loop spreads stores beyond the "
-        "unit correlation and quartile bands, so the largest value inside them"),
-    "driver_baseline": fitted("Gallup employee segments: about 30% engaged, 50% not, 20% "
-                              "actively disengaged"),
+        "al. 2007), no published size"),
+    "driver_baseline": fitted(
+        "Gallup employee segments: about 30% engaged, 50% not, 20% actively disengaged; set by "
+        "hand (33%, 47%, 20% with the defaults of then); the published fit, which does not "
+        "hold them, moved the chain to 42%, 41%, 17% (30 stores, second year)"),
     "driver_adjustment": assumed("drivers respond within a few months"),
     "driver_noise": assumed("week-to-week variation"),
     "trait_sd": fitted("Gallup employee segments (about 30% engaged, 20% actively "
-                       "disengaged)"),
+                       "disengaged); set by hand with driver_baseline (see there)"),
     "tenure_drift": assumed("Bain/Netsurvey 2013 report engagement falling with tenure; size "
                             "not published"),
     "frontline_penalty": assumed("Bain/Netsurvey 2013 report engagement lowest in sales and "
@@ -121,8 +132,8 @@ PROVENANCE: dict[str, Provenance] = {
     "new_hire_engagement": assumed("honeymoon of new hires"),
     "annual_quit_rate": published("US accommodation/food-service and retail quits about "
                                   "40-60%/year (BLS JOLTS annual quits rates)"),
-    "quit_engagement_sensitivity": fitted("target 5 (turnover -25% to -65%, top vs bottom "
-                                          "quartile)"),
+    "quit_engagement_sensitivity": fitted(_FIT + "; the fully engaged share (target 2) "
+                                          "moves most with it"),
     "quit_strain_sensitivity": assumed("Oliva & Sterman 2001: fatigue raises turnover"),
     "vacancy_fill_rate": assumed("vacancies open about two weeks"),
     "weekly_wage": published("US front-line service pay about $36,000/year (BLS OES)"),
@@ -147,9 +158,9 @@ PROVENANCE: dict[str, Provenance] = {
     "recovery_effect": assumed("service recovery builds integrity (Human Sigma)"),
     "cost_per_contact": assumed("direct cost to serve"),
     "visits_per_week": assumed("a visit every other week"),
-    "visit_engagement_slope": fitted("target 2 (+23% / -13% revenue by segment)"),
+    "visit_engagement_slope": fitted(_FIT + "; target 2 (+23% / -13% revenue by segment)"),
     "basket": assumed("scale choice"),
-    "spend_engagement_slope": fitted("target 2 (+23% / -13% revenue by segment)"),
+    "spend_engagement_slope": fitted(_FIT + "; target 2 (+23% / -13% revenue by segment)"),
     "wallet_spread": assumed("heterogeneous wallets"),
     "gross_margin": published(
         "NRA & Deloitte, Restaurant Industry Operations Report 2010: food and beverage cost "
@@ -159,31 +170,27 @@ PROVENANCE: dict[str, Provenance] = {
         "US Census Bureau Business Expenses Survey 2007, food-service establishments (as "
         "reported by Dorfman 2013): lease and rental payments 8% of expenses, about $2,000 a "
         "week of the default store's $25,000 of expenses"),
-    "expectation": fitted("target 2 (19% fully engaged, 24% actively disengaged)"),
-    "local_market_spread": fitted("target 5 (unit correlation of employee with customer "
-                                  "engagement about 0.3)"),
-    "expectation_sd": fitted("target 2 (segment shares)"),
+    "expectation": fitted(_FIT + "; target 2 (19% fully engaged, 24% actively disengaged)"),
+    "local_market_spread": fitted(_FIT + "; target 1 (quadrant ratios) moves most with it"),
+    "expectation_sd": fitted(_FIT + "; target 2 (segment shares)"),
     "satisfaction_adjustment": assumed("rational satisfaction follows the last encounters"),
     "attachment_gain": assumed("emotional attachment moves over months (seed 002)"),
     "attachment_loss_ratio": published("negativity bias: bad events weigh about 2-3 good ones "
                                        "(Baumeister et al. 2001)"),
     "passion_adjustment": assumed("passion builds slowly on the other three"),
     "annual_churn_rate": assumed("retail-bank and service churn about 20%/year"),
-    "churn_engagement_sensitivity": fitted("target 3 (emotionally satisfied churn about 37% "
-                                           "less)"),
-    "acquisition_rate": fitted("a stable customer base (the published fit's condition "
-                               "customer_base_growth, about 0 a year; assumed, not published); "
-                               "the default, which keeps the default chain about stable, was "
-                               "set by hand before it entered the fit"),
+    "churn_engagement_sensitivity": fitted(_FIT + "; target 3 (emotionally satisfied churn "
+                                           "about 37% less)"),
+    "acquisition_rate": fitted(_FIT + "; its condition customer_base_growth (a stable "
+                               "customer base, about 0 a year; assumed, not published) "
+                               "informs it most"),
     "market_size": assumed("catchments saturate"),
     "acquisition_cost": assumed("acquiring costs 5-25x keeping a customer (commonly cited)"),
-    "referral_rate": fitted("target 1 (word of mouth of fully engaged customers grows their "
-                            "stores; in the published fit since 2026-11-26, the default is the "
-                            "value assumed before)"),
-    "deterrence": fitted("target 1 (word of mouth of actively disengaged customers keeps new "
-                         "customers from their stores; it moves the quadrant ratios more than "
-                         "any other parameter; in the published fit since 2026-11-26, the "
-                         "default is the value assumed before)"),
+    "referral_rate": fitted(_FIT + "; target 1 (word of mouth of fully engaged customers "
+                            "grows their stores)"),
+    "deterrence": fitted(_FIT + "; target 1 (word of mouth of actively disengaged customers "
+                         "keeps new customers from their stores; it moves the quadrant ratios "
+                         "more than any other parameter)"),
     "customer_programme_budget": assumed("policy lever"),
     "customer_programme_effect": assumed("a campaign moves attachment over weeks"),
     "customer_programme_promise": assumed(
@@ -274,13 +281,13 @@ class Uncertain:
 # Parameters drawn per replication under `uncertainty: evidence` (sim.studies.uncertainty).
 UNCERTAIN: dict[str, Uncertain] = {
     "coaching_effect": Uncertain(
-        0.0094, 0.0028, 0.0, 0.05, "Jones et al. 2016 δ = 0.51; SD 0.15 in δ units (the "
+        0.0117, 0.0034, 0.0, 0.05, "Jones et al. 2016 δ = 0.51; SD 0.15 in δ units (the "
         "spread of coaching meta-analyses, Theeboom et al. 2014: g 0.43-0.74), converted alike"),
     "coaching_decay": Uncertain(
         0.06, 0.03, 0.01, 0.25, "assumed: half-life from about 3 weeks to over a year; the "
         "same distribution as hr_decay"),
     "hr_effect": Uncertain(
-        0.038, 0.0114, 0.0, 0.15, "Knight, Patterson & Dawson 2017: g = 0.29, 95% CI "
+        0.0473, 0.0141, 0.0, 0.15, "Knight, Patterson & Dawson 2017: g = 0.29, 95% CI "
         "0.12-0.46, SD = CI width / 3.92, converted alike"),
     "hr_decay": Uncertain(
         0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
@@ -290,17 +297,17 @@ UNCERTAIN: dict[str, Uncertain] = {
     "hr_spend_scale": Uncertain(
         400.0, 200.0, 50.0, 1500.0, "assumed: no published cost per participant"),
     "recognition_effect": Uncertain(
-        0.020, 0.010, 0.0, 0.08, "assumed: the pooled engagement-intervention d = 0.24 with SD "
+        0.025, 0.012, 0.0, 0.08, "assumed: the pooled engagement-intervention d = 0.24 with SD "
         "0.12 in d units (three times the meta-analytic SE: the transfer to recognition is "
         "itself uncertain), converted alike"),
     "recognition_decay": Uncertain(
         0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
     "mission_effect": Uncertain(
-        0.020, 0.010, 0.0, 0.08, "assumed: as recognition_effect"),
+        0.025, 0.012, 0.0, 0.08, "assumed: as recognition_effect"),
     "mission_decay": Uncertain(
         0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
     "candour_effect": Uncertain(
-        0.020, 0.010, 0.0, 0.08, "assumed: as recognition_effect"),
+        0.025, 0.012, 0.0, 0.08, "assumed: as recognition_effect"),
     "candour_decay": Uncertain(
         0.06, 0.03, 0.01, 0.25, "assumed: the same distribution as coaching_decay"),
     "transparency_cushion": Uncertain(
@@ -312,8 +319,8 @@ UNCERTAIN: dict[str, Uncertain] = {
     "candour_integrity": Uncertain(
         0.01, 0.005, 0.0, 0.05, "assumed: no published size; coefficient of variation 0.5"),
     "reciprocity_strength": Uncertain(
-        0.08, 0.04, 0.0, 0.25, "assumed: no published size; from none to three times the "
-        "default"),
+        0.0829, 0.075, 0.0, 0.3, "fitted: the published fit's posterior (weighted SD 0.075 "
+        "at the generation its median comes from), truncated to the fit's prior [0, 0.3]"),
     "customer_programme_promise": Uncertain(
         0.03, 0.015, 0.0, 0.1, "assumed: no published size; coefficient of variation 0.5"),
     "expectation_adaptation_weeks": Uncertain(

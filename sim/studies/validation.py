@@ -75,35 +75,38 @@ TARGETS_BY_KEY = {t.key: t for t in TARGETS}
 # leaves its band, or if a listed one comes back inside it): it is never fixed by widening a
 # band or by tuning a constant that has a source of its own.
 KNOWN_MISSES: dict[str, str] = {
-    "quadrant_both_above": "on financial effectiveness (sales against plan compounded with "
-    "year-on-year growth) the model's stores with both engagements above the median do about "
-    "1.8x what both-below stores do (8 x 50 stores: 1.79, 95% CI 1.75-1.83; 1.6x on sales "
-    "against plan alone), not 3.4x: both-below stores shrink by about 8% a year and "
-    "both-above ones grow by about 4%, which is not enough; Gallup's composite cannot be "
-    "reproduced exactly, and a profit ratio reached 3.4x only through the fixed costs netted "
-    "off. No candidate of the ten-parameter published fit reached it together with targets "
-    "2-3; word of mouth (deterrence), which moves it most, was assumed and is now in the fit "
-    "(docs/ODD.md section 9), whose defaults are not yet replaced",
+    "world_class_ratio": "at 10 stores only (80 chains: 2.68 against a band of 3-20; 3.37 at "
+    "50 stores and 3.28 at 200): the best quarter of a chain's stores has about three fully "
+    "engaged customers to each actively disengaged one, not Gallup's eight. The published "
+    "fit traded it against the other statistics of targets 1-2 (its check put it at 3.4 for "
+    "two 50-store chains, against 12.7 at the hand-set defaults), inside the band at its low "
+    "end, where the smallest chains' best quarter (two or three stores) falls below it",
     "quartile_profitability": "with gross margin and fixed costs from published figures "
-    "(0.67; rent about $2,000 a store-week) the bottom quartile's margin is thin, so the top "
-    "quartile's is about twice it (+90% to +120%), not +20%; the band is kept and no cost "
-    "is tuned to meet it",
+    "(0.67; rent about $2,000 a store-week) and the fitted marketing (acquisition_rate 1.24, "
+    "at $120 a customer won) the bottom quartile's margin is about nil (8 x 50 stores: "
+    "-2.8% against the top quartile's +19.6%), so the relative contrast is not defined in "
+    "any useful sense (-17.6 at 50 stores, +7.8 at 10), not +20%; the band is kept and no "
+    "cost is tuned to meet it",
     "customer_only_erosion": "with erosion coming only from raised expectations (no decay "
     "constant) and the programme's pull taken in as far as customers' experience meets them, "
-    "a customer-only programme keeps about 60% of its peak gain after two years (0.61, 95% CI "
-    "0.40-0.78, 6 seeds), not under 25%; it does erode, and erodes more than with coaching "
-    "(both_persistence about 0.89), but not more in a chain of disengaged staff than in one "
-    "of engaged staff (0.75 vs 0.63, 12 seeds, experiments/erosion_contrast.py; 0.48 vs 0.52 "
-    "even when the pull works only where the service keeps its promise): at equilibrium a "
+    "a customer-only programme keeps about half of its peak gain after two years (0.54, 95% "
+    "CI 0.43-0.74, 6 seeds of 20 stores), not under 25%; it does erode, and erodes more than "
+    "with coaching (both_persistence 0.81), but not more in a chain of disengaged staff than "
+    "in one of engaged staff (0.70 vs 0.55, 12 seeds, experiments/erosion_contrast.py; with "
+    "the hand-set defaults 0.75 vs 0.63, and 0.48 vs 0.52 even when the pull works only "
+    "where the service keeps its promise): at equilibrium a "
     "raised expectation costs about as much attachment where service is poor (frequent "
     "shortfalls, little attachment to lose) as where it is good, so the deep erosion seed "
     "002 describes does not follow (docs/ODD.md section 7.5)",
-    "rational_vs_dissatisfied_churn": "at 200 stores only (6 chains: -0.28 against a band of "
-    "+-0.25; within it at 10 and 50 stores, -0.08 in the validation table): rationally "
-    "satisfied customers churn somewhat less than dissatisfied ones in the largest chains",
+    "engagement_customer_correlation": "held out (target 5), at 10 and 50 stores (0.74 and "
+    "0.73 against a band ending at 0.70; 0.69 at 200 stores), not Harter et al.'s 0.3: "
+    "under the published fit's defaults stores' customers differ mostly because their staff "
+    "do (local_market_spread 0.028 against the hand-set 0.05, supervisor_climate_effect "
+    "0.378 against 0.25). Service alone ties the two at about 0.70 (reciprocity off, 6 x 10 "
+    "stores); with local markets spread 0.1 it is 0.44. Reported, not re-tuned",
 }
 # Misses seen at some chain sizes only: the calibration test does not require them to miss.
-SIZE_DEPENDENT_MISSES = frozenset({"rational_vs_dissatisfied_churn"})
+SIZE_DEPENDENT_MISSES = frozenset({"world_class_ratio", "engagement_customer_correlation"})
 
 
 # --- one run -----------------------------------------------------------------------------------
