@@ -43,7 +43,7 @@ DEFAULT_SEED = 2024
 # coaching: enough for about two of the three paid levers at full strength (assumed, to make the
 # choice a trade-off; see `Decision.quarter_cost`).
 QUARTER_BUDGET = 3000.0
-HR_BUDGET_PER_EMPLOYEE = 450.0  # $/employee/yr: the company programme of scenarios/coaching_vs_hr
+HR_BUDGET_PER_EMPLOYEE = 390.0  # $/employee/yr: the company programme of scenarios/coaching_vs_hr
 MAX_COACHING_HOURS = 6.0
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 STAFFING_LABELS = tuple(choice_label("staffing_rule", r) for r in STAFFING_RULES)

@@ -18,6 +18,7 @@ from sim.ui import charts as ui_charts
 from sim.ui.game import (
     GAME_ENV,
     GAME_SETTINGS_ENV,
+    HR_BUDGET_PER_EMPLOYEE,
     JOIN_URL_ENV,
     MAX_COACHING_HOURS,
     STAFFING_LABELS,
@@ -320,7 +321,8 @@ def DecisionForm(session: GameSession, key: str, store: int, refresh, version: i
         solara.SliderFloat("Front-line recognition (0 = none, 1 = full)", value=recognition,
                            min=0.0, max=1.0, step=0.25, thumb_label="always")
         solara.Select("Who works the front line", value=staffing, values=list(STAFFING_LABELS))
-        solara.Checkbox(label="Join the company HR programme ($450 per employee a year)",
+        solara.Checkbox(label="Join the company HR programme "
+                        f"(${HR_BUDGET_PER_EMPLOYEE:,.0f} per employee a year)",
                         value=hr)
         over = cost > session.budget
         solara.HTML(tag="div", unsafe_innerHTML=html.escape(
