@@ -140,7 +140,8 @@ def main() -> int:
     points = worlds(runs)
     factors = [c for c in points.columns if c != "profit"]
     box, flips = find_box(points, factors)
-    print(f"{len(points)} worlds; HR programme at least as good as coaching in {flips.mean():.0%}"
+    print(f"{len(points)} worlds; HR programme at least as good as coaching in {int(flips.sum())}"
+          f" ({flips.mean():.0%})"
           f"; median coaching lead ${points['profit'].median() / 1e6:+.2f}M "
           f"(5th-95th percentile ${points['profit'].quantile(0.05) / 1e6:+.2f}M to "
           f"${points['profit'].quantile(0.95) / 1e6:+.2f}M)")
