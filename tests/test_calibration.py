@@ -92,6 +92,10 @@ def test_validation_table_sets_each_target_beside_its_band():
     inside = table.dropna(subset=["ci95_low"])
     assert (inside["ci95_low"] <= inside["ci95_high"]).all()
     assert table["within_band"].dtype == bool
+    # The defaults come from the published fit: each target's role in it is shown.
+    role = dict(zip(table["key"], table["role"], strict=True))
+    assert role["quadrant_both_above"] == "fitted" and role["quartile_turnover"] == "held out"
+    assert role["customer_only_erosion"] == "not in the calibration"
 
 
 def test_target_1_compounds_sales_against_plan_with_year_on_year_growth():

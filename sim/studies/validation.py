@@ -8,6 +8,7 @@ value beside its published figure and the band the default calibration must reac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -356,11 +357,15 @@ def validation_table(replications: int = 8, seed: int = 1, erosion_replications:
 
     With `calibration` (a calibration folder or `Calibration`), each chain runs one posterior
     draw (so the CI carries the calibration's uncertainty), target 7 runs the posterior median,
-    and a column `role` says whether each target was fitted or held out.
+    and a column `role` says whether each target was fitted or held out. Without it, the
+    defaults run and `role` is each target's role in the published fit they come from
+    (`sim.model.sources.PUBLISHED_FIT`), when that folder is there.
     """
     draws: list[dict[str, float]] = [{}] * replications
     roles: dict[str, str] = {}
-    if calibration is not None:
+    if calibration is None:
+        roles = _published_fit_roles()
+    else:
         from sim.studies.calibration import load_calibration
 
         cal = (load_calibration(calibration) if not hasattr(calibration, "draws")
@@ -395,6 +400,20 @@ def validation_table(replications: int = 8, seed: int = 1, erosion_replications:
                      "ci95_high": float(high), "within_band": t.low <= estimate[t.key] <= t.high,
                      "note": KNOWN_MISSES.get(t.key, "")})
     table = pd.DataFrame(rows)
-    if calibration is not None:
+    if roles:
         table.insert(1, "role", [roles.get(k, "not in the calibration") for k in table["key"]])
     return table
+
+
+def _published_fit_roles() -> dict[str, str]:
+    """Fitted or held out, per statistic, in the published fit the defaults come from; empty
+    when its folder is not there (the package used outside this repository)."""
+    from sim.model.sources import PUBLISHED_FIT
+    from sim.studies.calibration import CalibrationError, load_calibration
+
+    try:
+        fit = load_calibration(Path(__file__).resolve().parents[2] / PUBLISHED_FIT)
+    except CalibrationError:
+        return {}
+    return {**{k: "fitted" for k in fit.targets.targets},
+            **{k: "held out" for k in fit.targets.held_out}}
