@@ -119,3 +119,39 @@ def test_a_signal_in_the_first_300_ms_gives_one_line(tmp_path, signum, trials,
     assert seen["one line"] >= 3, seen  # not vacuous: the handlers were reached
     if signum == signal.SIGTERM:  # no handler of Python's own: nothing can print
         assert "interpreter start-up traceback" not in seen
+
+
+@pytest.mark.parametrize(("signum", "exception"), [(signal.SIGINT, "KeyboardInterrupt"),
+                                                   (signal.SIGTERM, "StartupTerminated")])
+def test_an_interrupt_python_would_drop_in_a_callback_is_delivered_again(signum, exception):
+    """A Ctrl-C or SIGTERM raised inside a weak-reference callback (as in an import's module
+    lock, observed after a second Ctrl-C while a report was written) cannot propagate: Python
+    prints "Exception ignored ... Traceback" and drops it. The entry point's hook delivers it
+    again, so the main code sees it and no traceback is printed."""
+    code = f"""
+import sys, weakref
+import sim.__main__ as entry
+import _signal
+sys.unraisablehook = entry._redeliver
+_signal.signal(_signal.SIGINT, _signal.default_int_handler)
+_signal.signal(_signal.SIGTERM, entry._on_sigterm)
+class Box:
+    pass
+def callback(ref):
+    raise {"KeyboardInterrupt()" if signum == signal.SIGINT else "entry.StartupTerminated()"}
+box = Box()
+ref = weakref.ref(box, callback)
+import time
+try:
+    del box
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        pass
+    print("dropped")
+except KeyboardInterrupt as err:
+    print("delivered", type(err).__name__)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == f"delivered {exception}", (done.stdout, done.stderr)
+    assert done.stderr == ""
