@@ -11,7 +11,10 @@ is what the customer programme alone does to employees' engagement, loop on minu
 Student-t over seeds.
 
     python experiments/reciprocity_interaction.py [--seeds 40] [--workers 2] [--csv out.csv]
-        [--set programme_confirmation=1.0 ...]
+        [--strength 0.245] [--channels gratitude] [--set programme_confirmation=1.0 ...]
+
+`--channels gratitude` (or `hostility`) keeps only that half of the loop on, to take the
+loop's contribution apart.
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ def loop_flow(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> None:
-    from sim.model.parameters import Parameters
+    from sim.model.parameters import RECIPROCITY_CHANNELS, Parameters
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=40)
@@ -116,12 +119,18 @@ def main() -> None:
     parser.add_argument("--n-stores", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--csv", type=Path, default=None, help="write the per-run outcomes")
+    parser.add_argument("--strength", type=float, default=Parameters().reciprocity_strength,
+                        help="reciprocity_strength with the loop on (default: its default)")
+    parser.add_argument("--channels", choices=RECIPROCITY_CHANNELS, default="both",
+                        help="which half of the loop acts when it is on (default: both)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter for every arm (repeatable)")
     args = parser.parse_args()
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    runs = run_all(seeds, Parameters().reciprocity_strength, args.n_stores, args.workers,
-                   parameter_settings(args.set))
+    settings = parameter_settings(args.set)
+    if args.channels != "both":
+        settings["reciprocity_channels"] = args.channels
+    runs = run_all(seeds, args.strength, args.n_stores, args.workers, settings)
     if args.csv:
         runs.to_csv(args.csv, index=False)
     with pd.option_context("display.width", 120, "display.float_format", "{:.4f}".format):

@@ -235,13 +235,14 @@ def test_programme_pull_is_taken_in_as_far_as_the_service_keeps_its_promise():
     np.testing.assert_allclose(half[short], 0.5 * gain_all[short], rtol=1e-3, atol=1e-7)
 
 
-def _front_after(climate, strength, weeks=40):
+def _front_after(climate, strength, weeks=40, channels="both"):
     """Front-line engagement and strain after `weeks` of meeting the same customers."""
     import copy
 
     from sim.model import development
 
-    model = LoyaltyModel(rng=5, reciprocity_strength=strength, **CHAIN)
+    model = LoyaltyModel(rng=5, reciprocity_strength=strength, reciprocity_channels=channels,
+                         **CHAIN)
     emp = copy.deepcopy(model.employees)
     g = np.random.default_rng(0)
     pressure = np.full(model.n_stores, 0.8)  # below the strain threshold: only customers act
@@ -264,6 +265,26 @@ def test_reciprocity_carries_customers_to_the_front_line_and_is_off_at_zero():
     assert e_fans > e_hostile + 0.01
     assert s_hostile > s_fans + 0.01
     assert _front_after(fans, 0.0) == _front_after(hostile, 0.0)
+
+
+def test_each_half_of_the_reciprocity_loop_can_act_alone():
+    # Gratitude alone: fans lift engagement, hostile customers add next to no strain.
+    # Hostility alone: hostile customers add strain, fans next to no engagement. (What is left
+    # of the other difference comes from who quits: a small part of the half that acts.)
+    n = CHAIN["n_stores"]
+    fans = CustomerClimate(np.full(n, 0.5), np.full(n, 0.05), np.zeros(n))
+    hostile = CustomerClimate(np.full(n, 0.05), np.full(n, 0.5), np.full(n, 0.1))
+
+    def differences(channels):
+        (e_fans, s_fans), (e_hostile, s_hostile) = (
+            _front_after(c, 0.08, channels=channels) for c in (fans, hostile))
+        return e_fans - e_hostile, s_hostile - s_fans
+
+    gratitude_lift, gratitude_strain = differences("gratitude")
+    hostility_lift, hostility_strain = differences("hostility")
+    assert gratitude_lift > 0.01 and hostility_strain > 0.01
+    assert abs(gratitude_strain) < 0.1 * hostility_strain
+    assert abs(hostility_lift) < 0.25 * gratitude_lift
 
 
 def test_every_employee_side_policy_fades_after_it_stops_at_its_own_persistence():

@@ -33,6 +33,13 @@ class Development:
     hr_spend: np.ndarray
 
 
+def reciprocity_strengths(p: Parameters) -> tuple[float, float]:
+    """The loop's strength for its gratitude half and for its hostility half."""
+    k = p.reciprocity_strength
+    return (k if p.reciprocity_channels != "hostility" else 0.0,
+            k if p.reciprocity_channels != "gratitude" else 0.0)
+
+
 def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
             pressure: np.ndarray, crisis_stress: float, crisis_severity: float, week: int,
             g: np.random.Generator, climate: CustomerClimate | None = None) -> Development:
@@ -52,15 +59,16 @@ def develop(emp: Population, params: Parameters, supervisor_quality: np.ndarray,
     quality = supervisor_quality[store]
 
     climate = climate or CustomerClimate.typical(n_s)
+    gratitude_strength, hostility_strength = reciprocity_strengths(p)
     hostility = np.where(front, rules.hostility_strain(
-        climate.hostile, climate.complaints, p.reciprocity_strength)[store], 0.0)
+        climate.hostile, climate.complaints, hostility_strength)[store], 0.0)
     strain = emp.strain[idx]
     strain += F32(p.strain_adjustment) * (rules.strain_level(
         np.where(front, pressure[store], 0.0), p.strain_build, crisis_stress + hostility)
         - strain)
 
     level = driver_levels(emp, p, supervisor_quality, idx)
-    gratitude = np.where(front, rules.gratitude_lift(climate.fans, p.reciprocity_strength)[store],
+    gratitude = np.where(front, rules.gratitude_lift(climate.fans, gratitude_strength)[store],
                          0.0)
     level["purpose"] = level["purpose"] + gratitude
     level["affiliation"] = level["affiliation"] + gratitude

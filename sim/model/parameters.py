@@ -15,6 +15,7 @@ STAFFING_RULES = ("random", "most_engaged", "least_engaged")
 COACHING_TARGETS = ("least_engaged", "random", "most_engaged")
 SERVICE_POLICIES = ("short_contacts", "first_contact_resolution")
 HR_REACH_RULES = ("everyone", "engaged_more")
+RECIPROCITY_CHANNELS = ("both", "gratitude", "hostility")
 
 
 def _p(
@@ -133,6 +134,11 @@ class Parameters:
         "purpose and affiliation rise with the share of fully engaged visitors, strain with "
         "the share of hostile visitors and repeat complaints (each above a typical firm's "
         "mix). 0 switches the loop off.", low=0.0, high=5.0, group="reciprocity")
+    reciprocity_channels: str = _p(
+        "both", "rule", "Which half of the loop acts: 'both'; only 'gratitude' (fully engaged "
+        "visitors lift purpose and affiliation); only 'hostility' (hostile visitors and repeat "
+        "complaints add strain). The halves apart show what each does.",
+        choices=RECIPROCITY_CHANNELS, group="reciprocity")
 
     # --- employees --------------------------------------------------------------------------
     driver_baseline: float = _p(

@@ -109,6 +109,9 @@ PROVENANCE: dict[str, Provenance] = {
     "hr_reach_rule": assumed("no evidence on who takes part in engagement programmes: "
                              "uniform by default, self-selection as an option"),
     "hr_skill_share": assumed("Knight et al. 2017 report engagement outcomes only"),
+    "reciprocity_channels": assumed(
+        "both halves act, as the sources describe them (Grant et al. 2007; Dormann & Zapf "
+        "2004); one half alone is for taking the loop apart"),
     "reciprocity_strength": fitted(
         _FIT + "; the direction from customer-mistreatment and emotional-labour studies "
         "(Dormann & Zapf 2004; Wang, Liao, Zhan & Shi 2011) and beneficiary contact (Grant et "
