@@ -25,6 +25,7 @@ import pandas as pd
 
 from sim.studies.chain import (
     CHAIN_PARAMETERS,
+    ChainDataError,
     calibrate_chain,
     estimate_stores,
     read_chain_csv,
@@ -108,12 +109,19 @@ def main() -> None:
     parser.add_argument("--draw-hidden", action="store_true", help="each seed draws its "
                         "chain-level parameters from the fit's prior instead of HIDDEN")
     args = parser.parse_args()
-    rows = []
+    rows, refused = [], []
     for seed in args.seeds:
         hidden = drawn_hidden(seed) if args.draw_hidden else HIDDEN
-        rows.append(recover(seed, args.out, args.workers, args.store_draws, args.chains,
-                            args.oracle, args.years, hidden))
+        try:
+            rows.append(recover(seed, args.out, args.workers, args.store_draws, args.chains,
+                                args.oracle, args.years, hidden))
+        except ChainDataError as e:  # a drawn chain the reader refuses, as it would real data
+            refused.append(seed)
+            print(f"seed {seed}: the chain's data are refused: {e}", flush=True)
+            continue
         print(pd.DataFrame([rows[-1]]).round(3).to_string(index=False), flush=True)
+    if refused:
+        print(f"refused (not fitted): seeds {refused}")
     table = pd.DataFrame(rows)
     table.to_csv(args.out / "recovery.csv", index=False)
     print(table.round(3).to_string(index=False))
