@@ -36,7 +36,8 @@ def main() -> None:
     hidden = yaml.safe_load((DATA / "example_chain_hidden.yaml").read_text())
     print(f"example chain, {'quick' if args.quick else 'full'} fit, {args.workers} workers: "
           f"{seconds / 60:.1f} min, {cal.info['simulations']} simulated chains, "
-          f"{cal.info['generations']} generations -> {cal.folder}")
+          f"{cal.info['generations']} generations, effective sample size {cal.info['ess']} "
+          f"of {cal.targets.abc.population_size} -> {cal.folder}")
     covered = 0
     for p in CHAIN_PARAMETERS:
         low, high = cal.interval(p, 0.9)

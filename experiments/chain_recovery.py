@@ -57,7 +57,8 @@ class _Truth:
 
 
 def recover(seed: int, out: Path, workers: int, store_draws: int, chains: int,
-            oracle: bool = False, years: int = 1, hidden: dict | None = None) -> dict:
+            oracle: bool = False, years: int = 1, hidden: dict | None = None,
+            abc: dict | None = None) -> dict:
     """Fit one synthetic chain (`years` of quarterly data); return its recovery figures."""
     hidden = hidden or HIDDEN
     folder = out / f"seed-{seed}"
@@ -67,7 +68,7 @@ def recover(seed: int, out: Path, workers: int, store_draws: int, chains: int,
     rows.to_csv(path, index=False)
     start = time.perf_counter()
     cal = calibrate_chain(path, out=folder / "fit", workers=workers, progress=False,
-                          quick=True, abc=ABC, seed=seed)
+                          quick=True, abc=abc or ABC, seed=seed)
     fitted = time.perf_counter() - start
     start = time.perf_counter()
     stores = estimate_stores(read_chain_csv(path), cal, draws=store_draws,
@@ -92,6 +93,8 @@ def recover(seed: int, out: Path, workers: int, store_draws: int, chains: int,
     covered = {p: cal.interval(p, 0.9)[0] <= hidden[p] <= cal.interval(p, 0.9)[1]
                for p in CHAIN_PARAMETERS}
     out_row["chain_covered"] = f"{sum(covered.values())}/{len(covered)}"
+    out_row["ess"] = cal.info["ess"]  # of ABC["population_size"]: below ~30% the intervals
+    # rest on a few particles
     out_row["missed"] = " ".join(p for p, ok in covered.items() if not ok)
     return out_row
 
@@ -108,13 +111,16 @@ def main() -> None:
                         "hidden parameters (the best stage 1 could give)")
     parser.add_argument("--draw-hidden", action="store_true", help="each seed draws its "
                         "chain-level parameters from the fit's prior instead of HIDDEN")
+    parser.add_argument("--kernel-scaling", type=float, default=None, help="stage 1's kernel "
+                        "width relative to Silverman's (default: the chain fit's)")
     args = parser.parse_args()
+    abc = ABC if args.kernel_scaling is None else {**ABC, "kernel_scaling": args.kernel_scaling}
     rows, refused = [], []
     for seed in args.seeds:
         hidden = drawn_hidden(seed) if args.draw_hidden else HIDDEN
         try:
             rows.append(recover(seed, args.out, args.workers, args.store_draws, args.chains,
-                                args.oracle, args.years, hidden))
+                                args.oracle, args.years, hidden, abc))
         except ChainDataError as e:  # a drawn chain the reader refuses, as it would real data
             refused.append(seed)
             print(f"seed {seed}: the chain's data are refused: {e}", flush=True)

@@ -77,12 +77,21 @@ def test_bad_convergence_setting_gives_one_line_naming_the_key(tmp_path):
     assert "ess_fraction" in message
 
 
-def test_new_settings_change_the_fingerprint_only_when_set(tmp_path):
-    plain = load_targets(write(tmp_path, TINY, "a.yaml")).fingerprint()
-    same = edited(abc__kernel_scaling=1.0, abc__convergence={"ess_fraction": 0.3})
-    assert load_targets(write(tmp_path, same, "b.yaml")).fingerprint() == plain
+# TINY's fingerprint before `kernel_scaling` and `convergence` existed (every fit then had a
+# kernel of Silverman's width): a folder made then must still be recognised.
+TINY_FINGERPRINT_BEFORE = "69abc2c68318"
+
+
+def test_settings_added_later_keep_older_folders_fingerprint(tmp_path):
+    before = edited(abc__kernel_scaling=1.0, abc__convergence={"ess_fraction": 0.3})
+    assert load_targets(write(tmp_path, before, "b.yaml")).fingerprint() == TINY_FINGERPRINT_BEFORE
+    # The default kernel is now twice as wide: a new fit is not the old one.
+    plain = load_targets(write(tmp_path, TINY, "a.yaml"))
+    assert plain.abc.kernel_scaling == 2.0 and plain.fingerprint() != TINY_FINGERPRINT_BEFORE
     wider = edited(abc__kernel_scaling=2.0)
-    assert load_targets(write(tmp_path, wider, "c.yaml")).fingerprint() != plain
+    assert load_targets(write(tmp_path, wider, "c.yaml")).fingerprint() == plain.fingerprint()
+    looser = edited(abc__convergence={"ess_fraction": 0.2})
+    assert load_targets(write(tmp_path, looser, "d.yaml")).fingerprint() != plain.fingerprint()
 
 
 def test_a_fit_records_its_convergence_verdict(tmp_path):
