@@ -460,6 +460,8 @@ def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop):
     assert not _gone_within(family, 5)
     assert not out.exists()  # a calibration folder is whole or absent
     again = _start(tmp_path, "calibrate", path, "--out", out, "--workers", 2)
-    _, stderr = again.communicate(timeout=600)
+    stdout, stderr = again.communicate(timeout=600)
     assert again.returncode == 0, stderr
     assert (out / "calibration.json").is_file()
+    # The finished fit says whether its intervals can be trusted, criterion by criterion.
+    assert "Converged: " in stdout and "  ess: " in stdout and "  median_shift: " in stdout

@@ -101,6 +101,7 @@ def calibrate_command(
     check = target_check(cal)[["statistic", "role", "observed", "simulated", "simulated_low",
                                "simulated_high", "pass"]]
     typer.echo(check.to_string(index=False, float_format="{:.4g}".format))
+    _echo_convergence(cal.info["convergence"])
     report = cal.folder / "report" / "report.md"
     typer.echo(f"\nCalibration folder: {cal.folder} (report: {report})")
     if (cal.folder / "chain.yaml").is_file():
@@ -155,11 +156,7 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
                f"{info['simulations']} simulations, {len(info['sessions'])} sessions")
     typer.echo(cal.generations[["generation", "epsilon", "samples", "acceptance_rate", "ess"]]
                .to_string(index=False, float_format="{:.4g}".format))
-    verdict = info["convergence"]
-    typer.echo(f"\nConverged: {'yes' if verdict['converged'] else 'no'}")
-    for name, c in verdict["criteria"].items():
-        typer.echo(f"  {name}: {'held' if c['held'] else 'not yet'} ({c['detail']}; "
-                   f"threshold {c['threshold']:g})")
+    _echo_convergence(info["convergence"])
     typer.echo(f"\nPosterior so far (generation {info['generations'] - 1}):")
     typer.echo(posterior_summary(cal).to_string(index=False, float_format="{:.4g}".format))
     if snapshot is not None:
@@ -174,6 +171,15 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
                         EXIT_FAILED) from None
         typer.echo(f"\nPosterior so far written to {snapshot} (use it as `calibration: "
                    f"{snapshot}`)")
+
+
+def _echo_convergence(verdict: dict) -> None:
+    """The convergence verdict, one line a criterion: whether the intervals can be trusted
+    (an ESS far below the population means a few particles carry the posterior)."""
+    typer.echo(f"\nConverged: {'yes' if verdict['converged'] else 'no'}")
+    for name, c in verdict["criteria"].items():
+        typer.echo(f"  {name}: {'held' if c['held'] else 'not yet'} ({c['detail']}; "
+                   f"threshold {c['threshold']:g})")
 
 
 def register(app: typer.Typer) -> None:
