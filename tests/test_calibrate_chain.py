@@ -3,6 +3,10 @@ and recovery of a synthetic chain's stores at a size the suite affords."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -125,3 +129,24 @@ def test_recovery_of_a_synthetic_30_store_chain(tmp_path):
     forecast = forecast_next_year(year1, cal, draws=1, chains_per_draw=1)
     assert list(forecast.index) == list(year1["store_id"])
     assert np.isfinite(forecast.to_numpy()).all() and (forecast["revenue"] > 0).all()
+
+
+def test_the_forecast_study_compares_model_and_naive_and_reruns_identically(tmp_path):
+    """`experiments/chain_forecast.py` at a tiny size: one row per chain with the model's and
+    the naive forecast's errors; a rerun reuses the kept fit and gives the same table."""
+    root = Path(__file__).resolve().parent.parent
+    args = [sys.executable, str(root / "experiments" / "chain_forecast.py"), "--seeds", "3",
+            "--workers", "1", "--particles", "8", "--generations", "1", "--draws", "1",
+            "--chains", "1", "--out", str(tmp_path / "f")]
+    first = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=root)
+    assert first.returncode == 0, first.stderr
+    table = pd.read_csv(tmp_path / "f" / "forecast.csv")
+    assert list(table["seed"]) == [3]
+    for k in ("revenue", "turnover_pct", "churn_pct"):
+        assert (table[f"{k}_naive"] > 0).all() and (table[f"{k}_model"] > 0).all()
+        assert np.allclose(table[f"{k}_ratio"], table[f"{k}_model"] / table[f"{k}_naive"])
+        assert k in first.stdout.split("ratio model / naive")[1]
+    assert (tmp_path / "f" / "seed-3" / "fit" / "chain.yaml").is_file()
+    again = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=root)
+    assert again.returncode == 0, again.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "f" / "forecast.csv"), table)
