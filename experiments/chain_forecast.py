@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from chain_recovery import ABC, HIDDEN, drawn_hidden
-from scipy import stats
 
 from sim.studies.chain import (
     FORECAST,
@@ -32,6 +30,7 @@ from sim.studies.chain import (
     synthetic_chain,
 )
 from sim.studies.chain_data import per_store
+from sim.studies.stats import mean_ci
 
 
 def absolute_errors(forecast: pd.DataFrame, actual: pd.DataFrame) -> dict[str, float]:
@@ -71,11 +70,10 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for k in FORECAST:
         r = table[f"{k}_ratio"].to_numpy(float)
-        half = (stats.t.ppf(0.975, len(r) - 1) * r.std(ddof=1) / np.sqrt(len(r))
-                if len(r) > 1 else np.nan)
+        ci = mean_ci(r)
         rows.append({"quantity": k, "model_error": table[f"{k}_model"].mean(),
-                     "naive_error": table[f"{k}_naive"].mean(), "ratio": r.mean(),
-                     "ratio_low": r.mean() - half, "ratio_high": r.mean() + half,
+                     "naive_error": table[f"{k}_naive"].mean(), "ratio": ci.mean,
+                     "ratio_low": ci.low, "ratio_high": ci.high,
                      "model_better": f"{int((r < 1).sum())}/{len(r)}"})
     return pd.DataFrame(rows)
 
