@@ -130,9 +130,9 @@ class Abc(Strict):
     seed: Annotated[int, Field(ge=0)] = 1
     predictive_draws: Annotated[int, Field(ge=0, le=10_000)] = 40
     # Width of pyabc's multivariate normal kernel relative to its Silverman bandwidth. At 1
-    # the importance weights degenerate with the 7-13 parameters this model's fits have (the
-    # chain fit's ESS fell to 1-4 of 40 and its 90% intervals held 71% of true values; the
-    # published fit's to 4.8 of 60); 2 keeps the ESS near half the population (docs/ODD.md
+    # the importance weights degenerate with the 7-13 parameters this model's fits have (21
+    # chain fits: ESS 1.1-22 of 40, 90% intervals holding 73% of true values; the published
+    # fit: 4.8 of 60); 2 keeps the ESS near half the population (docs/ODD.md
     # section 9), as Beaumont et al. (2009) widen theirs to twice the particles' covariance.
     kernel_scaling: Annotated[float, Field(gt=0, le=10)] = 2.0
     convergence: Convergence = Convergence()
@@ -197,7 +197,7 @@ class TargetsFile(Strict):
 
 
 _SETTINGS_BEFORE_THEY_EXISTED = {"kernel_scaling": 1.0,
-                       "convergence": Convergence().model_dump(mode="json")}
+                                 "convergence": Convergence().model_dump(mode="json")}
 
 
 def _check_parameter(name: str, key: tuple) -> None:
