@@ -187,6 +187,70 @@ def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkey
     assert len(cal.generations) == 2 and len(cal.info["sessions"]) == 2
 
 
+def test_a_generation_stopped_part_way_keeps_its_particles_and_the_posterior(
+        fitted, tmp_path, monkeypatch):
+    # Ctrl-C while the second generation's fifth particle is drawn: the four before it are in
+    # the journal, the carried-on fit draws only the other four, and the posterior is the one
+    # of the fit that ran through.
+    from sim.studies.calibration.sampler import SeededSampler
+
+    real_job = SeededSampler.map_function
+    jobs: list[int] = []
+
+    def job_then_stop(self, simulate_one, seed):
+        jobs.append(seed)
+        if len(jobs) == 8 + 8 + 5:  # the calibration sample, generation 0, then the fifth
+            raise KeyboardInterrupt
+        return real_job(self, simulate_one, seed)
+
+    monkeypatch.setattr(SeededSampler, "map_function", job_then_stop)
+    path, out = write(tmp_path, TINY), tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(path, out=out, workers=1, progress=False)
+    journal = tmp_path / ".out.partial" / engine.JOURNAL / "t1"
+    assert len(list(journal.glob("*.pickle"))) == 4
+    result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--status"])
+    assert "generation 1 under way: 4 of 8 particles drawn" in result.output, result.output
+    stopped_at = len(jobs)
+    cal = calibrate(path, out=out, workers=1, progress=False)
+    assert len(jobs) - stopped_at == 4  # the particles the journal lacked, and no more
+    assert not (out / engine.JOURNAL).exists()
+    np.testing.assert_array_equal(cal.posterior.to_numpy(), fitted.posterior.to_numpy())
+    np.testing.assert_array_equal(cal.generations["samples"].to_numpy(),
+                                  fitted.generations["samples"].to_numpy())
+
+
+def test_a_damaged_journal_entry_is_drawn_again(fitted, tmp_path, monkeypatch):
+    calls = interrupt_the_second_generation(monkeypatch)
+    path, out = write(tmp_path, TINY), tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(path, out=out, workers=1, progress=False)
+    assert calls["n"] == 2
+    journal = tmp_path / ".out.partial" / engine.JOURNAL / "t1"
+    journal.mkdir(parents=True)
+    from sim.studies.calibration import sampler
+
+    monkeypatch.undo()
+    # An entry cut short (as a full disk could leave one) under the name the first job's
+    # result would take: the generation's seeds are those an uninterrupted fit drew.
+    engine.seed_generation(TINY["abc"]["seed"], 1)
+    first = int(np.random.randint(2**31 - 1, size=8)[0])  # noqa: NPY002
+    damaged = journal / sampler._entry(0, first)
+    damaged.write_bytes(b"\x80\x04")
+    read = sampler._read_journal
+    seen: list[tuple[bool, int]] = []
+
+    def spy(folder, seeds):
+        found = read(folder, seeds)
+        seen.append((damaged.exists(), len(found)))
+        return found
+
+    monkeypatch.setattr(sampler, "_read_journal", spy)
+    cal = calibrate(path, out=out, workers=1, progress=False)
+    assert seen == [(False, 0)]  # the entry was the first job's, was read, and was dropped
+    np.testing.assert_array_equal(cal.posterior.to_numpy(), fitted.posterior.to_numpy())
+
+
 def test_an_unfinished_fit_shows_its_posterior_so_far(tmp_path, monkeypatch):
     from sim.studies.calibration import load_unfinished
 

@@ -26,8 +26,8 @@ def test_a_calibration_runs_on_a_dask_cluster_and_matches_one_worker(tmp_path, m
     used = []
     real = engine._sampler
 
-    def watched(workers, cluster):
-        sampler = real(workers, cluster)
+    def watched(workers, cluster, journal):
+        sampler = real(workers, cluster, journal)
         used.append(sampler)
         return sampler
 

@@ -445,12 +445,14 @@ def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop):
     path.write_text(yaml.safe_dump(FIT))
     out = tmp_path / "cal"
     proc = _start(tmp_path, "calibrate", path, "--out", out, "--workers", 2)
+    journal = tmp_path / ".cal.partial" / "journal"
     deadline = time.monotonic() + 120
     family: set[int] = set()
-    while len(family) < 4:  # us, the fork server, two workers (and the resource tracker)
+    # Stopped once its workers run and have drawn a few particles.
+    while len(family) < 4 or len(list(journal.glob("t*/*.pickle"))) < 3:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the fit's workers did not start"
-        time.sleep(0.05)
+        time.sleep(0.02)
         family = _family(proc.pid)
     proc.send_signal(stop)
     _, stderr = proc.communicate(timeout=120)
@@ -459,9 +461,18 @@ def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop):
         assert proc.returncode == 143, stderr
     assert not _gone_within(family, 5)
     assert not out.exists()  # a calibration folder is whole or absent
+    kept = list(journal.glob("t*/*.pickle"))
+    assert len(kept) >= 3  # the particles drawn before the signal are not lost
     again = _start(tmp_path, "calibrate", path, "--out", out, "--workers", 2)
     stdout, stderr = again.communicate(timeout=600)
     assert again.returncode == 0, stderr
     assert (out / "calibration.json").is_file()
+    # Stopped part-way and carried on on two workers, the fit is the one that ran through on
+    # one.
+    clean = _start(tmp_path, "calibrate", path, "--out", tmp_path / "clean", "--workers", 1)
+    _, stderr = clean.communicate(timeout=600)
+    assert clean.returncode == 0, stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"),
+                                  pd.read_parquet(tmp_path / "clean" / "posterior.parquet"))
     # The finished fit says whether its intervals can be trusted, criterion by criterion.
     assert "Converged: " in stdout and "  ess: " in stdout and "  median_shift: " in stdout

@@ -154,6 +154,9 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
                     "file (or chain data and --size) it was started with")
     typer.echo(f"{folder}: unfinished, {info['generations']} generations, "
                f"{info['simulations']} simulations, {len(info['sessions'])} sessions")
+    if info["particles_drawn"]:
+        typer.echo(f"generation {info['generations']} under way: {info['particles_drawn']} of "
+                   f"{info['population_size']} particles drawn (kept if the fit is stopped)")
     typer.echo(cal.generations[["generation", "epsilon", "samples", "acceptance_rate", "ess"]]
                .to_string(index=False, float_format="{:.4g}".format))
     _echo_convergence(info["convergence"])

@@ -1,14 +1,18 @@
 """ABC-SMC (pyabc) over the model: fit a targets file's parameters, write a calibration folder.
 
 The fit runs in a hidden working folder beside the result (`.NAME.partial/`, holding pyabc's
-SQLite history), one generation at a time, so that an interrupted fit (Ctrl-C, kill -9) carries
-on from its last finished generation when run again. When it ends, the posterior, the
+SQLite history), one generation at a time, so that an interrupted fit (Ctrl-C, SIGTERM, kill -9)
+carries on when run again: from its last finished generation, with the particles of the
+unfinished one that its journal (`journal/`) kept, so that nothing already simulated is lost.
+When it ends, the posterior, the
 posterior-predictive check, the diagnostics and the report are written there and the folder is
 renamed into place: a calibration folder is either whole or absent.
 
 Reproducibility: the same seed gives the same posterior whatever the number of workers, here,
 on local processes or on a Dask cluster: each particle is drawn by a job with its own seed
-(`sampler.SeededSampler`); the posterior-predictive draws use fixed seeds too.
+(`sampler.SeededSampler`), and each generation's seeds come from the fit's seed and the
+generation's number (`seed_generation`), so a fit stopped and carried on gives the same posterior
+as one that ran through; the posterior-predictive draws use fixed seeds too.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bou
 
 DEFAULT_ROOT = Path("results") / "calibrations"
 HISTORY = "history.db"
+JOURNAL = "journal"
 
 
 class CalibrationError(Exception):
@@ -147,10 +152,18 @@ def _prior(targets: TargetsFile) -> Any:
     return pyabc.Distribution(**rvs)
 
 
-def _sampler(workers: int, cluster: str | None) -> Any:
+def _sampler(workers: int, cluster: str | None, journal: Path) -> Any:
     from sim.studies.calibration.sampler import SeededSampler
 
-    return SeededSampler(workers, cluster)
+    return SeededSampler(workers, cluster, journal)
+
+
+def seed_generation(seed: int, t: int) -> None:
+    """Seed numpy's global generator, which pyabc draws from, for generation `t` of a fit with
+    `seed`: a generation then draws the same candidates whether the fit ran in one session or
+    was stopped and carried on, and a generation stopped part-way asks again for the jobs its
+    journal holds."""
+    np.random.seed(np.random.SeedSequence(seed, spawn_key=(t,)).generate_state(1)[0])  # noqa: NPY002
 
 
 def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = None,
@@ -194,7 +207,7 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     abc_settings = targets.abc
     scales = {k: t.scale for k, t in targets.targets.items()}
     observed = {k: t.observed for k, t in targets.targets.items()}
-    sampler = _sampler(workers, cluster)
+    sampler = _sampler(workers, cluster, work / JOURNAL)
     abc = pyabc.ABCSMC(_Model(targets, model_kwargs or {}), _prior(targets),
                        _Distance(scales), population_size=abc_settings.population_size,
                        sampler=sampler,
@@ -209,13 +222,10 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
         if state.get("fingerprint") != targets.fingerprint():
             raise CalibrationError(f"{work}: an unfinished calibration of other targets; "
                                    "allowed: remove that folder or use the same targets")
-        # pyabc draws from numpy's global generator: seed it.
-        np.random.seed((abc_settings.seed + 7919 * len(state["sessions"])) % 2**32)  # noqa: NPY002
         abc.load(db, state["abc_id"])
         sessions = state["sessions"]
     else:
         work.mkdir(parents=True, exist_ok=True)
-        np.random.seed(abc_settings.seed)  # noqa: NPY002
         history = abc.new(db, observed)
         state = {"fingerprint": targets.fingerprint(), "abc_id": history.id, "sessions": []}
         if source is not None:
@@ -290,8 +300,10 @@ def _run_generations(abc: Any, targets: TargetsFile, show: bool) -> str:
             # pyabc caches the population it calibrates epsilon on for the whole object; each
             # call must start from the last generation, not the first call's.
             abc._initial_population = None
+            seed_generation(s.seed, 0 if history.max_t < 0 else history.max_t + 1)
             abc.run(max_nr_populations=1, minimum_epsilon=0.0,
                     **({"max_walltime": walltime} if walltime else {}))
+            abc.sampler.forget()  # the generation is in the history now
             pops = history.get_all_populations()
             last = pops.iloc[-1]
             bar.update(int(last["t"]) + 1, last["particles"] / max(last["samples"], 1),
@@ -451,7 +463,11 @@ def load_unfinished(folder: str | Path) -> Calibration:
         "simulations": int(history.total_nr_simulations),
         "ess": round(convergence.effective_sample_size(cal.posterior["weight"]), 1),
         "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
-        "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"]}
+        "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"],
+        # The generation under way: its particles drawn so far, which a stop does not lose.
+        "particles_drawn": len(list((work / JOURNAL / f"t{history.max_t + 1}").glob(
+            "*.pickle"))),
+        "population_size": targets.abc.population_size}
     return cal
 
 
