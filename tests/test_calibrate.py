@@ -176,7 +176,8 @@ def test_the_fit_check_compares_defaults_median_and_closest_particle(fitted):
     assert any(abs(value - v) < 5e-4 for v in fitted.posterior["supervisor_quality_mean"])
 
 
-def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkeypatch):
+def test_an_interrupted_fit_carries_on_from_its_last_generation(fitted, tmp_path,
+                                                                 monkeypatch):
     calls = interrupt_the_second_generation(monkeypatch)
     path, out = write(tmp_path, TINY), tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
@@ -185,13 +186,13 @@ def test_an_interrupted_fit_carries_on_from_its_last_generation(tmp_path, monkey
     cal = calibrate(path, out=out, workers=1, progress=False)
     assert calls["n"] == 3  # one generation before, one after the interruption
     assert len(cal.generations) == 2 and len(cal.info["sessions"]) == 2
+    np.testing.assert_array_equal(cal.posterior.to_numpy(), fitted.posterior.to_numpy())
+    assert not (out / engine.GENERATOR).exists() and not (out / engine.JOURNAL).exists()
 
 
-def test_a_generation_stopped_part_way_keeps_its_particles_and_the_posterior(
-        fitted, tmp_path, monkeypatch):
-    # Ctrl-C while the second generation's fifth particle is drawn: the four before it are in
-    # the journal, the carried-on fit draws only the other four, and the posterior is the one
-    # of the fit that ran through.
+def stop_at_fifth_particle_of_second_generation(monkeypatch) -> list[int]:
+    """Make the fit stop (as Ctrl-C would) when the fifth particle of its second generation is
+    to be drawn; returns the seeds of the particle jobs started."""
     from sim.studies.calibration.sampler import SeededSampler
 
     real_job = SeededSampler.map_function
@@ -204,6 +205,15 @@ def test_a_generation_stopped_part_way_keeps_its_particles_and_the_posterior(
         return real_job(self, simulate_one, seed)
 
     monkeypatch.setattr(SeededSampler, "map_function", job_then_stop)
+    return jobs
+
+
+def test_a_generation_stopped_part_way_keeps_its_particles_and_the_posterior(
+        fitted, tmp_path, monkeypatch):
+    # Ctrl-C while the second generation's fifth particle is drawn: the four before it are in
+    # the journal, the carried-on fit draws only the other four, and the posterior is the one
+    # of the fit that ran through.
+    jobs = stop_at_fifth_particle_of_second_generation(monkeypatch)
     path, out = write(tmp_path, TINY), tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         calibrate(path, out=out, workers=1, progress=False)
@@ -221,22 +231,16 @@ def test_a_generation_stopped_part_way_keeps_its_particles_and_the_posterior(
 
 
 def test_a_damaged_journal_entry_is_drawn_again(fitted, tmp_path, monkeypatch):
-    calls = interrupt_the_second_generation(monkeypatch)
+    from sim.studies.calibration import sampler
+
+    stop_at_fifth_particle_of_second_generation(monkeypatch)
     path, out = write(tmp_path, TINY), tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         calibrate(path, out=out, workers=1, progress=False)
-    assert calls["n"] == 2
-    journal = tmp_path / ".out.partial" / engine.JOURNAL / "t1"
-    journal.mkdir(parents=True)
-    from sim.studies.calibration import sampler
-
     monkeypatch.undo()
-    # An entry cut short (as a full disk could leave one) under the name the first job's
-    # result would take: the generation's seeds are those an uninterrupted fit drew.
-    engine.seed_generation(TINY["abc"]["seed"], 1)
-    first = int(np.random.randint(2**31 - 1, size=8)[0])  # noqa: NPY002
-    damaged = journal / sampler._entry(0, first)
-    damaged.write_bytes(b"\x80\x04")
+    journal = tmp_path / ".out.partial" / engine.JOURNAL / "t1"
+    damaged = sorted(journal.glob("*.pickle"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:40])  # cut short, as a full disk could leave it
     read = sampler._read_journal
     seen: list[tuple[bool, int]] = []
 
@@ -247,7 +251,7 @@ def test_a_damaged_journal_entry_is_drawn_again(fitted, tmp_path, monkeypatch):
 
     monkeypatch.setattr(sampler, "_read_journal", spy)
     cal = calibrate(path, out=out, workers=1, progress=False)
-    assert seen == [(False, 0)]  # the entry was the first job's, was read, and was dropped
+    assert seen == [(False, 3)]  # the three whole entries kept, the damaged one drawn again
     np.testing.assert_array_equal(cal.posterior.to_numpy(), fitted.posterior.to_numpy())
 
 

@@ -10,9 +10,9 @@ renamed into place: a calibration folder is either whole or absent.
 
 Reproducibility: the same seed gives the same posterior whatever the number of workers, here,
 on local processes or on a Dask cluster: each particle is drawn by a job with its own seed
-(`sampler.SeededSampler`), and each generation's seeds come from the fit's seed and the
-generation's number (`seed_generation`), so a fit stopped and carried on gives the same posterior
-as one that ran through; the posterior-predictive draws use fixed seeds too.
+(`sampler.SeededSampler`), and the state of the generator that draws a generation's seeds is
+kept until the generation is stored (`start_generation`), so a fit stopped and carried on gives
+the same posterior as one that ran through; the posterior-predictive draws use fixed seeds too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import shutil
 import time
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.studies import provenance
+from sim.studies import provenance, store
 from sim.studies.calibration import convergence
 from sim.studies.calibration.statistics import predictive, simulate
 from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bounds
@@ -40,6 +41,7 @@ from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bou
 DEFAULT_ROOT = Path("results") / "calibrations"
 HISTORY = "history.db"
 JOURNAL = "journal"
+GENERATOR = "generator.pickle"  # numpy's global state at the generation under way
 
 
 class CalibrationError(Exception):
@@ -158,12 +160,28 @@ def _sampler(workers: int, cluster: str | None, journal: Path) -> Any:
     return SeededSampler(workers, cluster, journal)
 
 
-def seed_generation(seed: int, t: int) -> None:
-    """Seed numpy's global generator, which pyabc draws from, for generation `t` of a fit with
-    `seed`: a generation then draws the same candidates whether the fit ran in one session or
-    was stopped and carried on, and a generation stopped part-way asks again for the jobs its
-    journal holds."""
-    np.random.seed(np.random.SeedSequence(seed, spawn_key=(t,)).generate_state(1)[0])  # noqa: NPY002
+def start_generation(work: Path, t: int, seed: int, carried_on: bool) -> None:
+    """Set numpy's global generator, which pyabc draws from, for generation `t`, and keep its
+    state in `work`. A generation then draws the same candidates whether the fit ran through
+    or was stopped and carried on, and a generation stopped part-way asks again for the
+    particles its journal holds.
+
+    In one session the generations follow one stream, seeded by the fit's seed when the fit
+    starts. A generation that was started before is given its kept state again. The first
+    generation of a carried-on fit with no kept state (a fit stopped between storing a
+    generation and keeping the next one's state, or started before states were kept) is
+    seeded from the fit's seed and its number instead.
+    """
+    path = work / GENERATOR
+    try:
+        kept_t, state = pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        kept_t, state = None, None
+    if kept_t == t:
+        np.random.set_state(state)  # noqa: NPY002
+    elif carried_on:
+        np.random.seed(np.random.SeedSequence(seed, spawn_key=(t,)).generate_state(1)[0])  # noqa: NPY002
+    store.atomic_write(path, pickle.dumps((t, np.random.get_state())))  # noqa: NPY002
 
 
 def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = None,
@@ -222,10 +240,12 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
         if state.get("fingerprint") != targets.fingerprint():
             raise CalibrationError(f"{work}: an unfinished calibration of other targets; "
                                    "allowed: remove that folder or use the same targets")
+        # pyabc draws from numpy's global generator: `start_generation` sets it.
         abc.load(db, state["abc_id"])
         sessions = state["sessions"]
     else:
         work.mkdir(parents=True, exist_ok=True)
+        np.random.seed(abc_settings.seed)  # noqa: NPY002 (pyabc draws from the global one)
         history = abc.new(db, observed)
         state = {"fingerprint": targets.fingerprint(), "abc_id": history.id, "sessions": []}
         if source is not None:
@@ -239,10 +259,11 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     _write_json(state_file, state)  # an interrupted session stays on record
     finished = False
     try:
-        stop = _run_generations(abc, targets, progress)
+        stop = _run_generations(abc, targets, progress, work, carried_on=bool(sessions[:-1]))
         finished = True
     finally:
         sampler.close(interrupted=not finished)
+    (work / GENERATOR).unlink(missing_ok=True)  # no generation is under way
     session["seconds"] = round(time.monotonic() - started, 1)
     session["stopped_because"] = stop
     state["sessions"] = sessions
@@ -268,7 +289,8 @@ def _ranges(targets: TargetsFile) -> dict[str, tuple[float, float]]:
     return {name: prior_bounds(name, prior) for name, prior in targets.fit.items()}
 
 
-def _run_generations(abc: Any, targets: TargetsFile, show: bool) -> str:
+def _run_generations(abc: Any, targets: TargetsFile, show: bool, work: Path,
+                     carried_on: bool) -> str:
     """Run pyabc one generation at a time until a stopping rule holds; return which."""
     s = targets.abc
     history = abc.history
@@ -300,7 +322,9 @@ def _run_generations(abc: Any, targets: TargetsFile, show: bool) -> str:
             # pyabc caches the population it calibrates epsilon on for the whole object; each
             # call must start from the last generation, not the first call's.
             abc._initial_population = None
-            seed_generation(s.seed, 0 if history.max_t < 0 else history.max_t + 1)
+            start_generation(work, 0 if history.max_t < 0 else history.max_t + 1, s.seed,
+                             carried_on)
+            carried_on = False  # from here the session's own stream goes on
             abc.run(max_nr_populations=1, minimum_epsilon=0.0,
                     **({"max_walltime": walltime} if walltime else {}))
             abc.sampler.forget()  # the generation is in the history now
