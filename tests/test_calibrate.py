@@ -230,6 +230,21 @@ def test_a_generation_stopped_part_way_keeps_its_particles_and_the_posterior(
                                   fitted.generations["samples"].to_numpy())
 
 
+def test_the_pace_of_a_generation_comes_from_its_last_particles(tmp_path):
+    import os
+
+    for i in range(30):  # one every 30 s, then the last twenty one every 15 s
+        path = tmp_path / f"{i}-{i}.pickle"
+        path.write_bytes(b"")
+        t = 1_000_000 + 30 * min(i, 10) + 15 * max(i - 10, 0)
+        os.utime(path, (t, t))
+    progress = engine.journal_progress(tmp_path)
+    assert progress["particles_drawn"] == 30
+    assert progress["particles_per_minute"] == pytest.approx(4.0)
+    assert engine.journal_progress(tmp_path / "none") == {"particles_drawn": 0,
+                                                          "particles_per_minute": None}
+
+
 def test_a_damaged_journal_entry_is_drawn_again(fitted, tmp_path, monkeypatch):
     from sim.studies.calibration import sampler
 

@@ -155,8 +155,12 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
     typer.echo(f"{folder}: unfinished, {info['generations']} generations, "
                f"{info['simulations']} simulations, {len(info['sessions'])} sessions")
     if info["particles_drawn"]:
+        pace = info["particles_per_minute"]
+        left = ("" if pace is None else f"; {pace:.2g} particles a minute lately, about "
+                f"{(info['population_size'] - info['particles_drawn']) / pace:.0f} min to go")
         typer.echo(f"generation {info['generations']} under way: {info['particles_drawn']} of "
-                   f"{info['population_size']} particles drawn (kept if the fit is stopped)")
+                   f"{info['population_size']} particles drawn (kept if the fit is stopped)"
+                   f"{left}")
     typer.echo(cal.generations[["generation", "epsilon", "samples", "acceptance_rate", "ess"]]
                .to_string(index=False, float_format="{:.4g}".format))
     _echo_convergence(info["convergence"])

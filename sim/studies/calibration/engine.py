@@ -488,11 +488,20 @@ def load_unfinished(folder: str | Path) -> Calibration:
         "ess": round(convergence.effective_sample_size(cal.posterior["weight"]), 1),
         "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
         "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"],
-        # The generation under way: its particles drawn so far, which a stop does not lose.
-        "particles_drawn": len(list((work / JOURNAL / f"t{history.max_t + 1}").glob(
-            "*.pickle"))),
-        "population_size": targets.abc.population_size}
+        "population_size": targets.abc.population_size,
+        **journal_progress(work / JOURNAL / f"t{history.max_t + 1}")}
     return cal
+
+
+def journal_progress(folder: Path, recent: int = 20) -> dict[str, Any]:
+    """The generation under way, from its journal `folder`: the particles drawn so far (which
+    a stop does not lose) and the pace of the `recent` last ones, in particles a minute (None
+    under five, or when they were all written within a second)."""
+    times = sorted(p.stat().st_mtime for p in folder.glob("*.pickle"))
+    last = times[-recent:]
+    span = (last[-1] - last[0]) if len(last) >= 5 else 0.0
+    return {"particles_drawn": len(times),
+            "particles_per_minute": 60 * (len(last) - 1) / span if span >= 1 else None}
 
 
 def write_snapshot(cal: Calibration, folder: str | Path) -> Path:
