@@ -113,8 +113,14 @@ def main() -> None:
                         "chain-level parameters from the fit's prior instead of HIDDEN")
     parser.add_argument("--kernel-scaling", type=float, default=None, help="stage 1's kernel "
                         "width relative to Silverman's (default: the chain fit's)")
+    parser.add_argument("--particles", type=int, default=ABC["population_size"],
+                        help="stage 1's population (the full chain fit: 100)")
+    parser.add_argument("--generations", type=int, default=ABC["generations"],
+                        help="stage 1's generations (the full chain fit: 6)")
     args = parser.parse_args()
-    abc = ABC if args.kernel_scaling is None else {**ABC, "kernel_scaling": args.kernel_scaling}
+    abc = {**ABC, "population_size": args.particles, "generations": args.generations}
+    if args.kernel_scaling is not None:
+        abc["kernel_scaling"] = args.kernel_scaling
     rows, refused = [], []
     for seed in args.seeds:
         hidden = drawn_hidden(seed) if args.draw_hidden else HIDDEN
