@@ -10,9 +10,9 @@ or on a Dask cluster (through its `concurrent.futures` executor, `Client.get_exe
 
 With a `journal` folder, each job's result is written there the moment it finishes, so a
 generation stopped part-way (Ctrl-C, SIGTERM, kill -9, the end of a working session) keeps the
-particles it has drawn: run again, the generation asks for the same seeds (the engine seeds each
-generation from the fit's seed and its number) and only the missing jobs run. A generation of a
-long fit can then take more than one session.
+particles it has drawn: run again, the generation asks for the same seeds (the engine keeps the
+state of the generator they are drawn from, `engine.start_generation`) and only the missing
+jobs run. A generation of a long fit can then take more than one session.
 
 The price is static scheduling: a generation waits for its slowest job (pyabc's
 `MappingSampler` has the same), which matters little with many more particles than workers.
