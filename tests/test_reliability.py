@@ -462,6 +462,7 @@ def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop):
     assert "Traceback" not in stderr
     if stop != signal.SIGKILL:
         assert proc.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[stop], stderr
+        assert "the particles drawn since are kept" in stderr
     assert not _gone_within(family, 5)
     assert not out.exists()  # a calibration folder is whole or absent
     # The particles drawn before the signal are not lost: still in the journal, or (if their

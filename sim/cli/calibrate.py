@@ -89,8 +89,8 @@ def calibrate_command(
         from sim.studies.runner import stop_reason
 
         reason = stop_reason(err)
-        raise _fail(f"{reason}: the finished generations are kept; run the same "
-                    "command again to carry on", stop_code(reason)) from None
+        raise _fail(f"{reason}: the finished generations and the particles drawn since are "
+                    "kept; run the same command again to carry on", stop_code(reason)) from None
     except OSError as err:
         raise _fail(f"cannot write the calibration ({err.strerror or err})",
                     EXIT_FAILED) from None
