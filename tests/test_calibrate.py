@@ -230,6 +230,54 @@ def test_a_generation_stopped_part_way_keeps_its_particles_and_the_posterior(
                                   fitted.generations["samples"].to_numpy())
 
 
+def test_a_working_folder_carries_on_elsewhere_without_its_history_db(
+        fitted, tmp_path, monkeypatch):
+    # A fit stopped part-way through its second generation, its working folder copied to
+    # another place without history.db (as a commit or another machine would have it): the
+    # history is made again from the portable files, only the particles the journal lacks are
+    # drawn, and the posterior and the generations' table are those of the fit that ran through.
+    import shutil
+
+    jobs = stop_at_fifth_particle_of_second_generation(monkeypatch)
+    path, out = write(tmp_path, TINY), tmp_path / "here" / "out"
+    out.parent.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(path, out=out, workers=1, progress=False)
+    elsewhere = tmp_path / "elsewhere" / "out"
+    shutil.copytree(tmp_path / "here" / ".out.partial", elsewhere.with_name(".out.partial"),
+                    ignore=shutil.ignore_patterns(engine.HISTORY))
+    shutil.rmtree(tmp_path / "here")
+    first_end = pd.read_csv(elsewhere.with_name(".out.partial") / engine.POPULATIONS)[
+        "population_end_time"].iloc[0]
+    stopped_at = len(jobs)
+    cal = calibrate(path, out=elsewhere, workers=1, progress=False)
+    assert len(jobs) - stopped_at == 4
+    np.testing.assert_array_equal(cal.posterior.to_numpy(), fitted.posterior.to_numpy())
+    pd.testing.assert_frame_equal(cal.generations.drop(columns="population_end_time"),
+                                  fitted.generations.drop(columns="population_end_time"))
+    assert pd.Timestamp(cal.generations["population_end_time"].iloc[0]) == pd.Timestamp(
+        first_end)  # when generation 0 was drawn, not when it was rebuilt
+    # A finished folder without history.db still gives its history (the tension study reads
+    # every generation's accepted candidates from it).
+    (elsewhere / engine.HISTORY).unlink()
+    again = load_calibration(elsewhere).history()
+    for t in (0, 1):
+        mine, w = again.get_distribution(m=0, t=t)
+        theirs, w0 = fitted.history().get_distribution(m=0, t=t)
+        np.testing.assert_array_equal(mine.to_numpy(), theirs.to_numpy())
+        np.testing.assert_array_equal(w, w0)
+    np.testing.assert_array_equal(again.get_weighted_sum_stats(t=1)[1],
+                                  fitted.history().get_weighted_sum_stats(t=1)[1])
+
+
+def test_a_working_folder_with_neither_history_is_one_line(tmp_path):
+    (tmp_path / "calibration.json").write_text("{}")
+    cal = engine.Calibration(tmp_path, {}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                             load_targets(write(tmp_path, TINY)))
+    with pytest.raises(CalibrationError, match="has neither history.db"):
+        cal.history()
+
+
 def test_the_pace_of_a_generation_comes_from_its_last_particles(tmp_path):
     import os
 

@@ -4,7 +4,8 @@ The fit runs in a hidden working folder beside the result (`.NAME.partial/`, hol
 SQLite history), one generation at a time, so that an interrupted fit (Ctrl-C, SIGTERM, kill -9)
 carries on when run again: from its last finished generation, with the particles of the
 unfinished one that its journal (`journal/`) kept, so that nothing already simulated is lost.
-When it ends, the posterior, the
+The history is also kept as portable files (`export_history`), so the working folder can be
+copied or committed without history.db and carried on elsewhere. When it ends, the posterior, the
 posterior-predictive check, the diagnostics and the report are written there and the folder is
 renamed into place: a calibration folder is either whole or absent.
 
@@ -40,6 +41,11 @@ from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bou
 
 DEFAULT_ROOT = Path("results") / "calibrations"
 HISTORY = "history.db"
+# The history again, as portable files that a fit carried on elsewhere rebuilds history.db from
+# (`export_history`, `rebuild_history`): every stored generation's accepted particles, and one
+# row per generation.
+PARTICLES = "particles.parquet"
+POPULATIONS = "populations.csv"
 JOURNAL = "journal"
 GENERATOR = "generator.pickle"  # numpy's global state at the generation under way
 
@@ -76,13 +82,17 @@ class Calibration:
 
     def history(self) -> Any:
         """pyabc's history of the fit (every generation's particles, distances and
-        statistics), from the folder's history.db; CalibrationError if it is not there."""
+        statistics), from the folder's history.db, which is made again from the folder's
+        portable files if it was left behind; CalibrationError if neither is there."""
         import pyabc
 
         db = self.folder / HISTORY
         if not db.is_file():
-            raise CalibrationError(f"{self.folder}: has no {HISTORY} (pyabc's history); "
-                                   "allowed: a folder the fit wrote on this machine")
+            if not (self.folder / POPULATIONS).is_file():
+                raise CalibrationError(f"{self.folder}: has neither {HISTORY} (pyabc's history)"
+                                       f" nor {POPULATIONS}; allowed: a folder the fit wrote")
+            return rebuild_history(self.folder, {k: t.observed for k, t
+                                                 in self.targets.targets.items()})
         logging.getLogger("History").setLevel(logging.WARNING)
         return pyabc.History(f"sqlite:///{db.resolve()}", _id=self.info.get("abc_id", 1))
 
@@ -241,7 +251,12 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
             raise CalibrationError(f"{work}: an unfinished calibration of other targets; "
                                    "allowed: remove that folder or use the same targets")
         # pyabc draws from numpy's global generator: `start_generation` sets it.
-        abc.load(db, state["abc_id"])
+        if (work / HISTORY).is_file():
+            abc.load(db, state["abc_id"])
+        else:  # a working folder brought from elsewhere without its history.db
+            state["abc_id"] = rebuild_history(work, observed).id
+            abc.load(db, state["abc_id"])
+        export_history(abc.history, work)
         sessions = state["sessions"]
     else:
         work.mkdir(parents=True, exist_ok=True)
@@ -283,6 +298,108 @@ class _Distance:
         if not all(k in x for k in self.scales):
             return math.inf
         return distance(x, x0, self.scales)
+
+
+def export_history(history: Any, work: Path) -> None:
+    """Write the fit's stored generations as portable files in `work` (PARTICLES, POPULATIONS),
+    from which `rebuild_history` makes the same history.db again: a working folder copied
+    without history.db (to another machine, or committed) then carries on as if it had it.
+    Only the generations not yet written are read; each file is replaced whole."""
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0].sort_values("t")
+    try:
+        written = pd.read_csv(work / POPULATIONS)
+        particles = pd.read_parquet(work / PARTICLES)
+    except (OSError, ValueError):
+        written, particles = pd.DataFrame(), pd.DataFrame()
+    if len(written) and (written["t"].max() > pops["t"].max()
+                         or not set(written["t"]) <= set(pops["t"])):
+        written, particles = pd.DataFrame(), pd.DataFrame()  # another history's: rewrite
+    new = pops[~pops["t"].isin(written["t"] if len(written) else [])]
+    if new.empty:
+        return
+    rows, frames = [], [particles] if len(particles) else []
+    for _, pop in new.iterrows():
+        t = int(pop["t"])
+        population = history.get_population(t)
+        frame = pd.DataFrame({
+            "t": t,
+            "weight": [p.weight for p in population.particles],
+            "distance": [p.distance for p in population.particles],
+            "proposal_id": [p.proposal_id for p in population.particles],
+            **{f"parameter:{k}": [p.parameter[k] for p in population.particles]
+               for k in population.particles[0].parameter},
+            **{f"statistic:{k}": [p.sum_stat.get(k, np.nan) for p in population.particles]
+               for k in population.particles[0].sum_stat}})
+        # pyabc reads a generation back in the order it stored its particles (by id): the
+        # rebuilt history must store them in that order to draw the same next generation.
+        stored, _ = history.get_distribution(m=0, t=t)
+        for name in stored.columns:
+            if not np.array_equal(stored[name].to_numpy(float),
+                                  frame[f"parameter:{name}"].to_numpy(float)):
+                raise CalibrationError(f"{work}: generation {t} of history.db reads back in "
+                                       "another order; allowed: pyabc's storage as of 0.13")
+        frames.append(frame)
+        rows.append({"t": t, "epsilon": float(pop["epsilon"]), "samples": int(pop["samples"]),
+                     "population_end_time": pd.Timestamp(pop["population_end_time"]).isoformat(),
+                     "model": history.model_names(t)[0]})
+    store.atomic_write(work / PARTICLES, _parquet_bytes(pd.concat(frames, ignore_index=True)))
+    populations = pd.concat([written, pd.DataFrame(rows)], ignore_index=True)
+    store.atomic_write(work / POPULATIONS, populations.to_csv(index=False).encode())
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
+    """Make `work`'s history.db again from its portable files (`export_history`); a folder
+    with none (no generation stored yet) gets a new, empty history. Returns the history."""
+    import pyabc
+
+    logging.getLogger("History").setLevel(logging.WARNING)
+    (work / HISTORY).unlink(missing_ok=True)
+    history = pyabc.History(f"sqlite:///{(work / HISTORY).resolve()}")
+    try:
+        pops = pd.read_csv(work / POPULATIONS)
+        particles = pd.read_parquet(work / PARTICLES)
+    except FileNotFoundError:
+        pops, particles = pd.DataFrame(columns=["t", "model"]), pd.DataFrame(columns=["t"])
+    except (OSError, ValueError) as err:
+        raise CalibrationError(f"{work / POPULATIONS}: cannot be read ({err}); allowed: the "
+                               "files the fit wrote, or its history.db") from None
+    model = str(pops["model"].iloc[0]) if len(pops) else "_Model"
+    history.store_initial_data(None, {}, observed, {}, [model], "{}", "{}", "{}")
+    names = [c for c in particles.columns if c.startswith("parameter:")]
+    stats = [c for c in particles.columns if c.startswith("statistic:")]
+    for _, pop in pops.sort_values("t").iterrows():
+        rows = particles[particles["t"] == pop["t"]]
+        population = pyabc.Population([
+            pyabc.Particle(m=0, parameter=pyabc.Parameter(
+                {n.split(":", 1)[1]: float(row[n]) for n in names}),
+                weight=float(row["weight"]), distance=float(row["distance"]),
+                sum_stat={s.split(":", 1)[1]: float(row[s]) for s in stats},
+                accepted=True, proposal_id=int(row["proposal_id"]))
+            for _, row in rows.iterrows()])
+        history.append_population(int(pop["t"]), float(pop["epsilon"]), population,
+                                  int(pop["samples"]), [str(pop["model"])])
+    _restore_end_times(work / HISTORY, history.id, pops)
+    return history
+
+
+def _restore_end_times(db: Path, abc_id: int, pops: pd.DataFrame) -> None:
+    """Give the rebuilt generations their first end times (the generations' table shows them)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        for _, pop in pops.iterrows():
+            end = pd.Timestamp(pop["population_end_time"]).to_pydatetime()
+            con.execute("UPDATE populations SET population_end_time = ? WHERE t = ? AND "
+                        "abc_smc_id = ?", (end.isoformat(sep=" "), int(pop["t"]), abc_id))
 
 
 def _ranges(targets: TargetsFile) -> dict[str, tuple[float, float]]:
@@ -327,6 +444,7 @@ def _run_generations(abc: Any, targets: TargetsFile, show: bool, work: Path,
             carried_on = False  # from here the session's own stream goes on
             abc.run(max_nr_populations=1, minimum_epsilon=0.0,
                     **({"max_walltime": walltime} if walltime else {}))
+            export_history(history, work)
             abc.sampler.forget()  # the generation is in the history now
             pops = history.get_all_populations()
             last = pops.iloc[-1]
