@@ -22,6 +22,7 @@ from sim.studies.calibration import (
 )
 from sim.studies.calibration.targets import prior_bounds
 
+ROOT = Path(__file__).resolve().parent.parent
 TINY = {
     "name": "tiny",
     "fit": {"supervisor_quality_mean": {"low": 0.3, "high": 0.7},
@@ -276,6 +277,11 @@ def test_a_working_folder_with_neither_history_is_one_line(tmp_path):
                              load_targets(write(tmp_path, TINY)))
     with pytest.raises(CalibrationError, match="has neither history.db"):
         cal.history()
+    (tmp_path / engine.POPULATIONS).write_text("t,epsilon\n0,1\n")
+    (tmp_path / engine.PARTICLES).write_bytes(b"not parquet")  # cut short, say
+    with pytest.raises(CalibrationError, match="particles.parquet cannot be read"):
+        cal.history()
+    assert not list(tmp_path.glob("*history.db*"))  # nothing half-made is left
 
 
 def test_the_pace_of_a_generation_comes_from_its_last_particles(tmp_path):
@@ -544,3 +550,52 @@ def test_customer_base_growth_follows_acquisition():
                      simulation)
     assert closed["customer_base_growth"] < -0.05  # half a year of churn: about -0.10 to -0.13
     assert open_["customer_base_growth"] > 0.05
+
+
+LONG_FIT = ROOT / "experiments" / "results" / ".published_fit_long.partial"
+
+
+def test_the_committed_long_fit_carries_on_where_it_stopped(tmp_path, monkeypatch):
+    # The long published fit's working folder is committed without history.db. Run as the
+    # README says, from a fresh clone, it rebuilds its history, accepts its targets file as it
+    # is now, and its next generation asks only for the particles its journal lacks: stopped
+    # here at the first job it would simulate, before simulating anything.
+    import shutil
+
+    from sim.studies.calibration import load_unfinished
+    from sim.studies.calibration.sampler import SeededSampler
+
+    work = tmp_path / LONG_FIT.name
+    shutil.copytree(LONG_FIT, work, ignore=shutil.ignore_patterns(engine.HISTORY))
+    out = tmp_path / "published_fit_long"
+    targets = ROOT / "experiments" / "calibration_published_long.yaml"
+    size = load_targets(targets).abc.population_size
+    stored = (pd.read_csv(work / engine.POPULATIONS) if (work / engine.POPULATIONS).is_file()
+              else pd.DataFrame({"t": []}))
+    if len(stored):
+        so_far = load_unfinished(out)  # what --status shows, from the rebuilt history
+        assert list(so_far.generations["generation"]) == list(stored["t"])
+        assert so_far.generations["particles"].eq(size).all()
+    journal = {t.name: len(list(t.glob("*.pickle"))) for t in (work / engine.JOURNAL).glob("t*")}
+    asked: dict[str, int] = {}
+    real_sample = SeededSampler.sample_until_n_accepted
+
+    def sample(self, n, simulate_one, t, **kwargs):
+        asked["t"] = t
+        return real_sample(self, n, simulate_one, t, **kwargs)
+
+    def run(self, job, seeds):
+        if seeds:
+            asked["todo"] = len(seeds)
+            raise KeyboardInterrupt
+        yield from ()
+
+    monkeypatch.setattr(SeededSampler, "sample_until_n_accepted", sample)
+    monkeypatch.setattr(SeededSampler, "_run", run)
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(targets, out=out, workers=1, progress=False)
+    # The first generation its journal does not hold whole (-1: pyabc's calibration sample).
+    t = int(stored["t"].max()) + 1 if len(stored) else -1
+    while journal.get(f"t{t}", 0) >= size:
+        t += 1
+    assert asked == {"t": t, "todo": size - journal.get(f"t{t}", 0)}

@@ -362,16 +362,18 @@ def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
     import pyabc
 
     logging.getLogger("History").setLevel(logging.WARNING)
-    (work / HISTORY).unlink(missing_ok=True)
-    history = pyabc.History(f"sqlite:///{(work / HISTORY).resolve()}")
     try:
         pops = pd.read_csv(work / POPULATIONS)
         particles = pd.read_parquet(work / PARTICLES)
     except FileNotFoundError:
         pops, particles = pd.DataFrame(columns=["t", "model"]), pd.DataFrame(columns=["t"])
     except (OSError, ValueError) as err:
-        raise CalibrationError(f"{work / POPULATIONS}: cannot be read ({err}); allowed: the "
-                               "files the fit wrote, or its history.db") from None
+        raise CalibrationError(f"{work}: its {POPULATIONS} or {PARTICLES} cannot be read "
+                               f"({err}); allowed: the files the fit wrote") from None
+    # Made beside and renamed into place: a rebuild cut short leaves no partial history.db.
+    tmp = work / f".{HISTORY}.tmp-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    history = pyabc.History(f"sqlite:///{tmp.resolve()}")
     model = str(pops["model"].iloc[0]) if len(pops) else "_Model"
     history.store_initial_data(None, {}, observed, {}, [model], "{}", "{}", "{}")
     names = [c for c in particles.columns if c.startswith("parameter:")]
@@ -387,8 +389,9 @@ def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
             for _, row in rows.iterrows()])
         history.append_population(int(pop["t"]), float(pop["epsilon"]), population,
                                   int(pop["samples"]), [str(pop["model"])])
-    _restore_end_times(work / HISTORY, history.id, pops)
-    return history
+    _restore_end_times(tmp, history.id, pops)
+    os.replace(tmp, work / HISTORY)
+    return pyabc.History(f"sqlite:///{(work / HISTORY).resolve()}", _id=history.id)
 
 
 def _restore_end_times(db: Path, abc_id: int, pops: pd.DataFrame) -> None:
