@@ -49,3 +49,7 @@ bench-sweep: $(STAMP)  ## sweep throughput: runs/s with 1 and 2 workers, time fo
 .PHONY: bench-calibrate
 bench-calibrate: $(STAMP)  ## full calibration of the synthetic example chain: time and recovery
 	$(BIN)/python benchmarks/bench_calibrate.py --workers $(WORKERS)
+
+.PHONY: fit-long
+fit-long: $(STAMP)  ## carry on the long published fit from its committed working folder (Ctrl-C keeps what it drew)
+	$(BIN)/loyalty-sim calibrate experiments/calibration_published_long.yaml --workers $(WORKERS) --out experiments/results/published_fit_long
