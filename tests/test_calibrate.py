@@ -278,8 +278,9 @@ def test_a_working_folder_with_neither_history_is_one_line(tmp_path):
     with pytest.raises(CalibrationError, match="has neither history.db"):
         cal.history()
     (tmp_path / engine.POPULATIONS).write_text("t,epsilon\n0,1\n")
-    (tmp_path / engine.PARTICLES).write_bytes(b"not parquet")  # cut short, say
-    with pytest.raises(CalibrationError, match="particles.parquet cannot be read"):
+    (tmp_path / engine.PARTICLES).mkdir()
+    (tmp_path / engine.PARTICLES / "t0.parquet").write_bytes(b"not parquet")  # cut short
+    with pytest.raises(CalibrationError, match="populations.csv or particles/ cannot be read"):
         cal.history()
     assert not list(tmp_path.glob("*history.db*"))  # nothing half-made is left
 

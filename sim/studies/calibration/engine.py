@@ -42,9 +42,10 @@ from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bou
 DEFAULT_ROOT = Path("results") / "calibrations"
 HISTORY = "history.db"
 # The history again, as portable files that a fit carried on elsewhere rebuilds history.db from
-# (`export_history`, `rebuild_history`): every stored generation's accepted particles, and one
+# (`export_history`, `rebuild_history`): each stored generation's accepted particles in a file
+# of their own (written once, so a committed fit grows by its new generations only), and one
 # row per generation.
-PARTICLES = "particles.parquet"
+PARTICLES = "particles"
 POPULATIONS = "populations.csv"
 JOURNAL = "journal"
 GENERATOR = "generator.pickle"  # numpy's global state at the generation under way
@@ -301,29 +302,29 @@ class _Distance:
 
 
 def export_history(history: Any, work: Path) -> None:
-    """Write the fit's stored generations as portable files in `work` (PARTICLES, POPULATIONS),
-    from which `rebuild_history` makes the same history.db again: a working folder copied
-    without history.db (to another machine, or committed) then carries on as if it had it.
-    Only the generations not yet written are read; each file is replaced whole."""
+    """Write the fit's stored generations as portable files in `work` (one Parquet file of
+    particles per generation in PARTICLES/, one row each in POPULATIONS), from which
+    `rebuild_history` makes the same history.db again: a working folder copied without
+    history.db (to another machine, or committed) then carries on as if it had it. Only the
+    generations not yet written are read; each file is written whole, and a generation is
+    listed in POPULATIONS only once its particles are written."""
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0].sort_values("t")
     try:
         written = pd.read_csv(work / POPULATIONS)
-        particles = pd.read_parquet(work / PARTICLES)
     except (OSError, ValueError):
-        written, particles = pd.DataFrame(), pd.DataFrame()
-    if len(written) and (written["t"].max() > pops["t"].max()
-                         or not set(written["t"]) <= set(pops["t"])):
-        written, particles = pd.DataFrame(), pd.DataFrame()  # another history's: rewrite
-    new = pops[~pops["t"].isin(written["t"] if len(written) else [])]
+        written = pd.DataFrame({"t": []})
+    if not set(written["t"]) <= set(pops["t"]):  # another history's files: write them anew
+        written = pd.DataFrame({"t": []})
+    new = pops[~pops["t"].isin(written["t"])]
     if new.empty:
         return
-    rows, frames = [], [particles] if len(particles) else []
+    (work / PARTICLES).mkdir(exist_ok=True)
+    rows = []
     for _, pop in new.iterrows():
         t = int(pop["t"])
         population = history.get_population(t)
         frame = pd.DataFrame({
-            "t": t,
             "weight": [p.weight for p in population.particles],
             "distance": [p.distance for p in population.particles],
             "proposal_id": [p.proposal_id for p in population.particles],
@@ -339,11 +340,10 @@ def export_history(history: Any, work: Path) -> None:
                                   frame[f"parameter:{name}"].to_numpy(float)):
                 raise CalibrationError(f"{work}: generation {t} of history.db reads back in "
                                        "another order; allowed: pyabc's storage as of 0.13")
-        frames.append(frame)
+        store.atomic_write(work / PARTICLES / f"t{t}.parquet", _parquet_bytes(frame))
         rows.append({"t": t, "epsilon": float(pop["epsilon"]), "samples": int(pop["samples"]),
                      "population_end_time": pd.Timestamp(pop["population_end_time"]).isoformat(),
                      "model": history.model_names(t)[0]})
-    store.atomic_write(work / PARTICLES, _parquet_bytes(pd.concat(frames, ignore_index=True)))
     populations = pd.concat([written, pd.DataFrame(rows)], ignore_index=True)
     store.atomic_write(work / POPULATIONS, populations.to_csv(index=False).encode())
 
@@ -363,12 +363,12 @@ def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
 
     logging.getLogger("History").setLevel(logging.WARNING)
     try:
-        pops = pd.read_csv(work / POPULATIONS)
-        particles = pd.read_parquet(work / PARTICLES)
-    except FileNotFoundError:
-        pops, particles = pd.DataFrame(columns=["t", "model"]), pd.DataFrame(columns=["t"])
-    except (OSError, ValueError) as err:
-        raise CalibrationError(f"{work}: its {POPULATIONS} or {PARTICLES} cannot be read "
+        pops = pd.read_csv(work / POPULATIONS) if (work / POPULATIONS).is_file() else \
+            pd.DataFrame(columns=["t", "model"])
+        particles = {int(t): pd.read_parquet(work / PARTICLES / f"t{int(t)}.parquet")
+                     for t in pops["t"]}
+    except (OSError, ValueError, KeyError) as err:
+        raise CalibrationError(f"{work}: its {POPULATIONS} or {PARTICLES}/ cannot be read "
                                f"({err}); allowed: the files the fit wrote") from None
     # Made beside and renamed into place: a rebuild cut short leaves no partial history.db.
     tmp = work / f".{HISTORY}.tmp-{os.getpid()}"
@@ -376,10 +376,10 @@ def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
     history = pyabc.History(f"sqlite:///{tmp.resolve()}")
     model = str(pops["model"].iloc[0]) if len(pops) else "_Model"
     history.store_initial_data(None, {}, observed, {}, [model], "{}", "{}", "{}")
-    names = [c for c in particles.columns if c.startswith("parameter:")]
-    stats = [c for c in particles.columns if c.startswith("statistic:")]
     for _, pop in pops.sort_values("t").iterrows():
-        rows = particles[particles["t"] == pop["t"]]
+        rows = particles[int(pop["t"])]
+        names = [c for c in rows.columns if c.startswith("parameter:")]
+        stats = [c for c in rows.columns if c.startswith("statistic:")]
         population = pyabc.Population([
             pyabc.Particle(m=0, parameter=pyabc.Parameter(
                 {n.split(":", 1)[1]: float(row[n]) for n in names}),
