@@ -344,7 +344,8 @@ def export_history(history: Any, work: Path) -> None:
         rows.append({"t": t, "epsilon": float(pop["epsilon"]), "samples": int(pop["samples"]),
                      "population_end_time": pd.Timestamp(pop["population_end_time"]).isoformat(),
                      "model": history.model_names(t)[0]})
-    populations = pd.concat([written, pd.DataFrame(rows)], ignore_index=True)
+    populations = pd.DataFrame(rows) if written.empty else pd.concat(
+        [written, pd.DataFrame(rows)], ignore_index=True)
     store.atomic_write(work / POPULATIONS, populations.to_csv(index=False).encode())
 
 
