@@ -248,8 +248,9 @@ def test_a_working_folder_carries_on_elsewhere_without_its_history_db(
     shutil.copytree(tmp_path / "here" / ".out.partial", elsewhere.with_name(".out.partial"),
                     ignore=shutil.ignore_patterns(engine.HISTORY))
     shutil.rmtree(tmp_path / "here")
-    first_end = pd.read_csv(elsewhere.with_name(".out.partial") / engine.POPULATIONS)[
-        "population_end_time"].iloc[0]
+    stored = pd.read_csv(elsewhere.with_name(".out.partial") / engine.POPULATIONS)
+    assert list(stored["t"]) == [0] and stored["samples"].dtype.kind == "i"
+    first_end = stored["population_end_time"].iloc[0]
     stopped_at = len(jobs)
     cal = calibrate(path, out=elsewhere, workers=1, progress=False)
     assert len(jobs) - stopped_at == 4
