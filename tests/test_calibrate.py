@@ -187,6 +187,11 @@ def test_an_interrupted_fit_carries_on_from_its_last_generation(fitted, tmp_path
     cal = calibrate(path, out=out, workers=1, progress=False)
     assert calls["n"] == 3  # one generation before, one after the interruption
     assert len(cal.generations) == 2 and len(cal.info["sessions"]) == 2
+    first, second = cal.info["sessions"]
+    assert first["stopped_because"] == "interrupted" and second["stopped_because"] != first[
+        "stopped_because"]
+    assert first["seconds"] > 0 and cal.info["seconds"] == pytest.approx(
+        first["seconds"] + second["seconds"], abs=0.11)  # the stopped session's time counts
     np.testing.assert_array_equal(cal.posterior.to_numpy(), fitted.posterior.to_numpy())
     assert not (out / engine.GENERATOR).exists() and not (out / engine.JOURNAL).exists()
 
@@ -345,6 +350,7 @@ def test_an_unfinished_fit_shows_its_posterior_so_far(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--status"])
     assert result.exit_code == 0, result.output
     assert "unfinished, 1 generations" in result.output
+    assert "sessions (0 h 00 min of fitting on record)" in result.output  # the stopped one counts
     assert "supervisor_quality_mean" in result.output and "Converged: no" in result.output
     assert not out.exists()  # looking did not fit
     # A snapshot of the posterior so far is a calibration folder runs can draw from.

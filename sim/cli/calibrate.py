@@ -152,8 +152,10 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
     if info["fingerprint"] != spec.fingerprint():
         raise _fail(f"{folder}: holds an unfinished fit of other targets; allowed: the targets "
                     "file (or chain data and --size) it was started with")
+    minutes = sum(s.get("seconds") or 0 for s in info["sessions"]) / 60
     typer.echo(f"{folder}: unfinished, {info['generations']} generations, "
-               f"{info['simulations']} simulations, {len(info['sessions'])} sessions")
+               f"{info['simulations']} simulations, {len(info['sessions'])} sessions "
+               f"({minutes // 60:.0f} h {minutes % 60:02.0f} min of fitting on record)")
     if info["particles_drawn"]:
         pace = info["particles_per_minute"]
         left = ("" if pace is None else f"; {pace:.2g} particles a minute lately, about "

@@ -279,10 +279,11 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
         finished = True
     finally:
         sampler.close(interrupted=not finished)
+        # A stopped session's time stays on record too, so a long fit's total is whole.
+        session["seconds"] = round(time.monotonic() - started, 1)
+        _write_json(state_file, state)
     (work / GENERATOR).unlink(missing_ok=True)  # no generation is under way
-    session["seconds"] = round(time.monotonic() - started, 1)
     session["stopped_because"] = stop
-    state["sessions"] = sessions
     _write_json(state_file, state)
     _finish(abc.history, targets, work, state, workers, model_kwargs or {}, extra_files)
     work.rename(folder)
