@@ -254,8 +254,9 @@ def test_a_working_folder_carries_on_elsewhere_without_its_history_db(
                     ignore=shutil.ignore_patterns(engine.HISTORY))
     shutil.rmtree(tmp_path / "here")
     stored = pd.read_csv(elsewhere.with_name(".out.partial") / engine.POPULATIONS)
-    assert list(stored["t"]) == [0] and stored["samples"].dtype.kind == "i"
-    first_end = stored["population_end_time"].iloc[0]
+    # Row -1: pyabc's calibration sample, whose candidates count in the fit's total.
+    assert list(stored["t"]) == [-1, 0] and stored["samples"].dtype.kind == "i"
+    first_end = stored["population_end_time"].iloc[1]
     stopped_at = len(jobs)
     cal = calibrate(path, out=elsewhere, workers=1, progress=False)
     assert len(jobs) - stopped_at == 4
@@ -264,6 +265,7 @@ def test_a_working_folder_carries_on_elsewhere_without_its_history_db(
                                   fitted.generations.drop(columns="population_end_time"))
     assert pd.Timestamp(cal.generations["population_end_time"].iloc[0]) == pd.Timestamp(
         first_end)  # when generation 0 was drawn, not when it was rebuilt
+    assert cal.info["simulations"] == fitted.info["simulations"]
     # A finished folder without history.db still gives its history (the tension study reads
     # every generation's accepted candidates from it).
     (elsewhere / engine.HISTORY).unlink()
@@ -582,7 +584,8 @@ def test_the_committed_long_fit_carries_on_where_it_stopped(tmp_path, monkeypatc
               else pd.DataFrame({"t": []}))
     if len(stored):
         so_far = load_unfinished(out)  # what --status shows, from the rebuilt history
-        assert list(so_far.generations["generation"]) == list(stored["t"])
+        assert list(so_far.generations["generation"]) == list(stored["t"][stored["t"] >= 0])
+        assert so_far.info["simulations"] == stored["samples"].sum()
         assert so_far.generations["particles"].eq(size).all()
     journal = {t.name: len(list(t.glob("*.pickle"))) for t in (work / engine.JOURNAL).glob("t*")}
     asked: dict[str, int] = {}

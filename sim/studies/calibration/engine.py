@@ -310,7 +310,8 @@ def export_history(history: Any, work: Path) -> None:
     generations not yet written are read; each file is written whole, and a generation is
     listed in POPULATIONS only once its particles are written."""
     pops = history.get_all_populations()
-    pops = pops[pops["t"] >= 0].sort_values("t")
+    # Row -1 is pyabc's calibration sample (no particles kept): only its candidates count.
+    pops = pops[(pops["t"] >= 0) | (pops["samples"] > 0)].sort_values("t")
     try:
         written = pd.read_csv(work / POPULATIONS)
     except (OSError, ValueError):
@@ -324,6 +325,11 @@ def export_history(history: Any, work: Path) -> None:
     rows = []
     for _, pop in new.iterrows():
         t = int(pop["t"])
+        if t < 0:
+            rows.append({"t": t, "epsilon": float(pop["epsilon"]), "samples": int(pop["samples"]),
+                         "population_end_time": pd.Timestamp(
+                             pop["population_end_time"]).isoformat(), "model": ""})
+            continue
         population = history.get_population(t)
         frame = pd.DataFrame({
             "weight": [p.weight for p in population.particles],
@@ -363,12 +369,12 @@ def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
     with none (no generation stored yet) gets a new, empty history. Returns the history."""
     import pyabc
 
-    logging.getLogger("History").setLevel(logging.WARNING)
+    logging.getLogger("ABC.History").setLevel(logging.WARNING)
     try:
         pops = pd.read_csv(work / POPULATIONS) if (work / POPULATIONS).is_file() else \
             pd.DataFrame(columns=["t", "model"])
         particles = {int(t): pd.read_parquet(work / PARTICLES / f"t{int(t)}.parquet")
-                     for t in pops["t"]}
+                     for t in pops["t"] if t >= 0}
     except (OSError, ValueError, KeyError) as err:
         raise CalibrationError(f"{work}: its {POPULATIONS} or {PARTICLES}/ cannot be read "
                                f"({err}); allowed: the files the fit wrote") from None
@@ -376,9 +382,14 @@ def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
     tmp = work / f".{HISTORY}.tmp-{os.getpid()}"
     tmp.unlink(missing_ok=True)
     history = pyabc.History(f"sqlite:///{tmp.resolve()}")
-    model = str(pops["model"].iloc[0]) if len(pops) else "_Model"
+    generations = pops[pops["t"] >= 0]
+    model = str(generations["model"].iloc[0]) if len(generations) else "_Model"
     history.store_initial_data(None, {}, observed, {}, [model], "{}", "{}", "{}")
     for _, pop in pops.sort_values("t").iterrows():
+        if pop["t"] < 0:  # the calibration sample's candidates count in the fit's total
+            history.update_after_calibration(
+                int(pop["samples"]), pd.Timestamp(pop["population_end_time"]).to_pydatetime())
+            continue
         rows = particles[int(pop["t"])]
         names = [c for c in rows.columns if c.startswith("parameter:")]
         stats = [c for c in rows.columns if c.startswith("statistic:")]
