@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from sim.studies import provenance, store
@@ -347,21 +348,14 @@ def export_history(history: Any, work: Path) -> None:
                                   frame[f"parameter:{name}"].to_numpy(float)):
                 raise CalibrationError(f"{work}: generation {t} of history.db reads back in "
                                        "another order; allowed: pyabc's storage as of 0.13")
-        store.atomic_write(work / PARTICLES / f"t{t}.parquet", _parquet_bytes(frame))
+        store.atomic_parquet(work / PARTICLES / f"t{t}.parquet",
+                             pa.Table.from_pandas(frame, preserve_index=False))
         rows.append({"t": t, "epsilon": float(pop["epsilon"]), "samples": int(pop["samples"]),
                      "population_end_time": pd.Timestamp(pop["population_end_time"]).isoformat(),
                      "model": history.model_names(t)[0]})
     populations = pd.DataFrame(rows) if written.empty else pd.concat(
         [written, pd.DataFrame(rows)], ignore_index=True)
     store.atomic_write(work / POPULATIONS, populations.to_csv(index=False).encode())
-
-
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
 
 
 def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
