@@ -304,6 +304,18 @@ def test_the_pace_of_a_generation_comes_from_its_last_particles(tmp_path):
     progress = engine.journal_progress(tmp_path)
     assert progress["particles_drawn"] == 30
     assert progress["particles_per_minute"] == pytest.approx(4.0)
+    # A session that stopped an hour before this one: its particles count as drawn, but the
+    # pause is no part of the pace (before, 20 particles over the pause gave 0.3 a minute).
+    for i in range(30, 40):
+        path = tmp_path / f"{i}-{i}.pickle"
+        path.write_bytes(b"")
+        t = 1_000_000 + 3600 + 450 + 20 * (i - 30)
+        os.utime(path, (t, t))
+    resumed = engine.journal_progress(tmp_path, since=1_000_000 + 3600 + 400)
+    assert resumed["particles_drawn"] == 40
+    assert resumed["particles_per_minute"] == pytest.approx(3.0)
+    assert engine.journal_progress(tmp_path, since=1_000_000 + 3600 + 560)[
+        "particles_per_minute"] is None  # under five this session
     assert engine.journal_progress(tmp_path / "none") == {"particles_drawn": 0,
                                                           "particles_per_minute": None}
 

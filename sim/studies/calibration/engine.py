@@ -617,16 +617,26 @@ def load_unfinished(folder: str | Path) -> Calibration:
         "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
         "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"],
         "population_size": targets.abc.population_size,
-        **journal_progress(work / JOURNAL / f"t{history.max_t + 1}")}
+        **journal_progress(work / JOURNAL / f"t{history.max_t + 1}",
+                           since=_session_start(state))}
     return cal
 
 
-def journal_progress(folder: Path, recent: int = 20) -> dict[str, Any]:
+def _session_start(state: dict) -> float | None:
+    """When the fit's latest session started (seconds since the epoch), if known."""
+    sessions = state.get("sessions") or []
+    started = sessions[-1].get("started") if sessions else None
+    return datetime.fromisoformat(started).timestamp() if started else None
+
+
+def journal_progress(folder: Path, recent: int = 20, since: float | None = None
+                     ) -> dict[str, Any]:
     """The generation under way, from its journal `folder`: the particles drawn so far (which
-    a stop does not lose) and the pace of the `recent` last ones, in particles a minute (None
-    under five, or when they were all written within a second)."""
+    a stop does not lose) and the pace of the `recent` last ones drawn `since` (the latest
+    session's start: the pause between two sessions is no part of the pace), in particles a
+    minute (None under five, or when they were all written within a second)."""
     times = sorted(p.stat().st_mtime for p in folder.glob("*.pickle"))
-    last = times[-recent:]
+    last = [t for t in times if since is None or t >= since][-recent:]
     span = (last[-1] - last[0]) if len(last) >= 5 else 0.0
     return {"particles_drawn": len(times),
             "particles_per_minute": 60 * (len(last) - 1) / span if span >= 1 else None}
