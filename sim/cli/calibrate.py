@@ -33,8 +33,8 @@ def calibrate_command(
         help="The calibration folder (default: results/calibrations/<name>-<fingerprint>/).",
         show_default=False)] = None,
     workers: Annotated[int | None, typer.Option(
-        help="Local worker processes (default: one per core; 1 runs in this process and is "
-             "reproducible by seed).", show_default=False)] = None,
+        help="Local worker processes (default: one per core; 1 runs in this process). The "
+             "same seed gives the same posterior whatever this is.", show_default=False)] = None,
     cluster: Annotated[str | None, typer.Option(
         help="Run on a Dask cluster: the scheduler's address, e.g. tcp://host:8786.",
         show_default=False)] = None,

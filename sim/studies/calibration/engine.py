@@ -207,8 +207,8 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
         out: the calibration folder (default results/calibrations/<name>-<fingerprint>/).
             Running again after an interruption continues the fit; an existing complete
             folder of the same targets is returned as it is.
-        workers: local processes (default: one per core; 1 runs in this process and is
-            reproducible by seed).
+        workers: local processes (default: one per core; 1 runs in this process). The same
+            seed gives the same posterior whatever this is, and on a cluster.
         cluster: a Dask scheduler's address: run on its workers instead.
         progress: show a progress bar (generation, acceptance rate, epsilon, time left).
         model_kwargs: extra model arguments for every run (e.g. a chain's stores).
