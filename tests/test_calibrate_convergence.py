@@ -174,3 +174,78 @@ def test_a_posterior_still_moving_is_seen_to_move():
             assert verdict["criteria"]["median_shift"]["detail"].startswith(
                 "moved beyond noise: p0 ")
     assert caught / 200 >= 0.9
+
+
+# --- the floor of the epsilon schedule: the targets' stated uncertainty -----------------------
+
+@pytest.mark.parametrize("k", [2, 11])
+def test_the_stated_tolerance_is_an_error_with_the_targets_standard_errors(k):
+    # Uniform draws on the ball of RMS gap `stated_tolerance(k)` (radius sqrt(k + 2) in SE
+    # units): each gap then has an SD of one SE (within 2% over 200,000 draws), the error the
+    # targets file states. The 95% chi-square radius would make it 1.23 SE at k = 11.
+    g = np.random.default_rng(7)
+    n = 200_000
+    direction = g.standard_normal((n, k))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    radius = convergence.stated_tolerance(k) * np.sqrt(k) * g.random(n) ** (1 / k)
+    gaps = direction * radius[:, None]
+    assert gaps.std(axis=0) == pytest.approx(np.ones(k), rel=0.02)
+
+
+FALLING = {**SETTLED, "eps": [3.0, 2.0, 1.50, 1.25, 1.08]}  # still falling 28%
+
+
+def test_epsilon_at_the_targets_stated_uncertainty_holds_though_still_falling():
+    floor = convergence.stated_tolerance(11)  # 1.087
+    verdict = convergence.check(history(**FALLING), RANGES, RULE, floor)
+    criterion = verdict["criteria"]["epsilon_decrease"]
+    assert criterion["held"] and verdict["converged"]
+    assert "stated uncertainty (1.09" in criterion["detail"]
+    assert criterion["value"] == pytest.approx((1.50 - 1.08) / 1.50, abs=1e-4)
+    # Without the floor, or above it, a falling epsilon still blocks convergence.
+    assert not convergence.check(history(**FALLING), RANGES, RULE)["converged"]
+    above = convergence.check(history(**FALLING), RANGES, RULE, 1.0)
+    assert not above["criteria"]["epsilon_decrease"]["held"]
+    assert "above the targets' stated uncertainty (1)" in above["criteria"][
+        "epsilon_decrease"]["detail"]
+    # The floor does not excuse the other criteria.
+    moved = {**FALLING, "a": [0.5, 0.40, 0.31, 0.30, 0.40]}
+    verdict = convergence.check(history(**moved), RANGES, RULE, floor)
+    assert not verdict["converged"] and not verdict["criteria"]["median_shift"]["held"]
+
+
+def test_the_epsilon_schedule_is_pyabcs_median_above_the_floor_and_the_floor_below():
+    import pyabc
+
+    from sim.studies.calibration.epsilon import FlooredMedianEpsilon
+
+    g = np.random.default_rng(3)
+    frame = pd.DataFrame({"distance": g.uniform(1.0, 3.0, 50), "w": g.random(50)})
+    plain, floored = pyabc.QuantileEpsilon(alpha=0.5), FlooredMedianEpsilon(1.2)
+    for eps in (plain, floored):
+        eps.update(0, lambda: frame, None, 0.5, {})
+    assert floored(0) == plain(0) > 1.2  # bit for bit where the median is above the floor
+    low = frame.assign(distance=frame["distance"] - 1.5)  # a median well below 1.2
+    for eps in (plain, floored):
+        eps.update(1, lambda: low, None, 0.5, {})
+    assert plain(1) < 1.2 and floored(1) == 1.2
+    assert floored.get_config()["floor"] == 1.2
+
+
+def test_a_fit_whose_targets_are_loose_stops_at_the_floor(tmp_path):
+    from sim.studies.calibration import calibrate
+
+    # Standard errors so wide that every candidate is close: the median distance is below
+    # the floor from the start, so every generation is drawn at the floor, sqrt(2) for two
+    # targets, and the fit is converged before its generation budget.
+    data = yaml.safe_load(yaml.safe_dump(TINY))
+    data["targets"]["employee_engagement_mean"]["se"] = 1.0
+    data["targets"]["turnover_pct_mean"]["se"] = 400
+    data["abc"].update(generations=5, population_size=20)
+    cal = calibrate(write(tmp_path, data), out=tmp_path / "out", workers=1, progress=False)
+    floor = np.sqrt(2.0)
+    assert cal.generations["epsilon"].to_numpy() == pytest.approx(floor)
+    assert cal.info["epsilon_floor"] == pytest.approx(floor)
+    assert cal.info["converged"] and len(cal.generations) < 5
+    assert "stated uncertainty" in cal.info["convergence"]["criteria"]["epsilon_decrease"][
+        "detail"]

@@ -3,8 +3,10 @@
 Three criteria must all hold at the last generation (thresholds in the targets file's
 `abc.convergence`):
 
-- epsilon has stopped falling: its relative decrease over the last two generations is below
-  `epsilon_decrease` (the distance threshold has reached the simulator's noise floor);
+- epsilon has reached the targets' stated uncertainty (`stated_tolerance`, the floor of the
+  fit's epsilon schedule) or stopped falling above it: its relative decrease over the last two
+  generations is below `epsilon_decrease` (the distance threshold has reached the simulator's
+  noise floor);
 - the weights are not degenerate: the effective sample size is at least `ess_fraction` of the
   population (otherwise the posterior rests on a handful of particles);
 - the posterior has stopped moving: no fitted parameter's weighted median moved by more than
@@ -35,6 +37,17 @@ CRITERIA = {"epsilon_decrease": "relative fall of epsilon over the last two gene
 
 
 MOVE_Z = NormalDist().inv_cdf(0.95)  # one-sided 5%: a move this many SEs past the threshold
+
+
+def stated_tolerance(n_targets: int) -> float:
+    """The epsilon at which the fit's candidates match the targets as closely as their stated
+    uncertainty allows, and no closer: sqrt((k + 2) / k) on the RMS of the k standardised
+    gaps. Accepting gaps up to epsilon is exact inference under an error uniform on that ball
+    (Wilkinson 2013, Stat. Appl. Genet. Mol. Biol. 12:129-141); on a ball of radius
+    sqrt(k + 2) in SE units each of the k components of that error has variance 1, so the
+    error has the standard errors the targets file states. A smaller epsilon would treat the
+    published figures as more precise than their bands say."""
+    return math.sqrt((n_targets + 2) / n_targets)
 
 
 def median_standard_error(values: Any, weights: Any) -> float:
@@ -89,9 +102,10 @@ def generation_table(history: Any, names: list[str]) -> pd.DataFrame:
 
 
 def check(generations: pd.DataFrame, ranges: dict[str, tuple[float, float]],
-          rule: Any) -> dict[str, Any]:
+          rule: Any, tolerance: float | None = None) -> dict[str, Any]:
     """Judge the last generation of `generations` (as `generation_table` gives) against
-    `rule` (epsilon_decrease, ess_fraction, median_shift); `ranges` are the prior bounds.
+    `rule` (epsilon_decrease, ess_fraction, median_shift); `ranges` are the prior bounds and
+    `tolerance` the floor of the epsilon schedule (`stated_tolerance`), if it has one.
 
     Returns `{"converged": bool, "generation": t, "criteria": {name: {"value", "threshold",
     "held", "detail"}}}`; a criterion that cannot be judged yet (too few generations) fails.
@@ -99,11 +113,19 @@ def check(generations: pd.DataFrame, ranges: dict[str, tuple[float, float]],
     n = len(generations)
     criteria: dict[str, dict[str, Any]] = {}
     eps = generations["epsilon"].to_numpy(float) if n else np.array([])
-    if n >= 3 and eps[-3] > 0:
+    if n and tolerance is not None and eps[-1] <= tolerance * (1 + 1e-9):
+        drop = float((eps[-3] - eps[-1]) / eps[-3]) if n >= 3 and eps[-3] > 0 else None
+        criteria["epsilon_decrease"] = _criterion(
+            drop, rule.epsilon_decrease, True,
+            f"epsilon {eps[-1]:.3g} has reached the targets' stated uncertainty "
+            f"({tolerance:.3g}, the floor of its schedule)")
+    elif n >= 3 and eps[-3] > 0:
         drop = float((eps[-3] - eps[-1]) / eps[-3])
         criteria["epsilon_decrease"] = _criterion(
             drop, rule.epsilon_decrease, drop < rule.epsilon_decrease,
-            f"epsilon {eps[-3]:.3g} -> {eps[-1]:.3g} over the last two generations")
+            f"epsilon {eps[-3]:.3g} -> {eps[-1]:.3g} over the last two generations"
+            + ("" if tolerance is None else f", above the targets' stated uncertainty "
+               f"({tolerance:.3g})"))
     else:
         criteria["epsilon_decrease"] = _criterion(
             None, rule.epsilon_decrease, False, "needs three generations")

@@ -217,6 +217,8 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     """
     import pyabc
 
+    from sim.studies.calibration.epsilon import FlooredMedianEpsilon
+
     logging.getLogger("ABC").setLevel(logging.WARNING)  # the progress bar says it all
     if not isinstance(targets, TargetsFile):
         source = targets if source is None else source
@@ -243,7 +245,7 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
                        sampler=sampler,
                        transitions=pyabc.MultivariateNormalTransition(
                            scaling=abc_settings.kernel_scaling),
-                       eps=pyabc.QuantileEpsilon(alpha=0.5))
+                       eps=FlooredMedianEpsilon(tolerance(targets)))
     db = f"sqlite:///{(work / HISTORY).resolve()}"
     started = time.monotonic()
     sessions: list[dict] = []
@@ -412,6 +414,11 @@ def _restore_end_times(db: Path, abc_id: int, pops: pd.DataFrame) -> None:
                         "abc_smc_id = ?", (end.isoformat(sep=" "), int(pop["t"]), abc_id))
 
 
+def tolerance(targets: TargetsFile) -> float:
+    """The floor of a fit's epsilon schedule: its targets' stated uncertainty."""
+    return convergence.stated_tolerance(len(targets.targets))
+
+
 def _ranges(targets: TargetsFile) -> dict[str, tuple[float, float]]:
     return {name: prior_bounds(name, prior) for name, prior in targets.fit.items()}
 
@@ -431,7 +438,7 @@ def _run_generations(abc: Any, targets: TargetsFile, show: bool, work: Path,
             pops = pops[pops["t"] >= 0]
             if len(pops) >= 2 and convergence.check(
                     convergence.generation_table(history, list(targets.fit)), ranges,
-                    s.convergence)["converged"]:
+                    s.convergence, tolerance(targets))["converged"]:
                 return "converged"
             if len(pops) >= s.generations:
                 return "generations"
@@ -514,7 +521,8 @@ def _finish(history: Any, targets: TargetsFile, work: Path, state: dict, workers
     gens = convergence.generation_table(history, list(targets.fit))
     gens.to_csv(work / "generations.csv", index=False)
     ess = convergence.effective_sample_size(posterior["weight"])
-    verdict = convergence.check(gens, _ranges(targets), targets.abc.convergence)
+    verdict = convergence.check(gens, _ranges(targets), targets.abc.convergence,
+                                tolerance(targets))
     seed = targets.abc.seed
     n = targets.abc.predictive_draws
     cal = Calibration(work, {}, posterior, pd.DataFrame(), gens, targets)
@@ -527,7 +535,9 @@ def _finish(history: Any, targets: TargetsFile, work: Path, state: dict, workers
     info = {
         "name": targets.name, "fingerprint": targets.fingerprint(), "status": "complete",
         "finished": _now(), "method": "ABC-SMC (pyabc), uniform or truncated-normal priors, "
-        "RMS of standardised gaps as distance, median epsilon schedule",
+        "RMS of standardised gaps as distance, median epsilon schedule floored at the "
+        "targets' stated uncertainty",
+        "epsilon_floor": tolerance(targets),
         "kernel_scaling": targets.abc.kernel_scaling,
         "seed": seed, "predictive_seeds": pred_seeds, "generations": int(len(gens)),
         "simulations": int(history.total_nr_simulations), "ess": round(ess, 1),
@@ -614,7 +624,8 @@ def load_unfinished(folder: str | Path) -> Calibration:
         "abc_id": state["abc_id"], "generations": int(len(gens)),
         "simulations": int(history.total_nr_simulations),
         "ess": round(convergence.effective_sample_size(cal.posterior["weight"]), 1),
-        "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence),
+        "convergence": convergence.check(gens, _ranges(targets), targets.abc.convergence,
+                                         tolerance(targets)),
         "final_epsilon": float(gens["epsilon"].iloc[-1]), "sessions": state["sessions"],
         "population_size": targets.abc.population_size,
         **journal_progress(work / JOURNAL / f"t{history.max_t + 1}",
