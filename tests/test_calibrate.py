@@ -599,6 +599,9 @@ def test_the_committed_long_fit_carries_on_where_it_stopped(tmp_path, monkeypatc
         assert list(so_far.generations["generation"]) == list(stored["t"][stored["t"] >= 0])
         assert so_far.info["simulations"] == stored["samples"].sum()
         assert so_far.generations["particles"].eq(size).all()
+        # The rebuild leaves nothing beside history.db (it had left an empty 40 KB database
+        # under its temporary name, which a commit of the folder would have taken along).
+        assert sorted(p.name for p in work.glob(".*")) == []
     journal = {t.name: len(list(t.glob("*.pickle"))) for t in (work / engine.JOURNAL).glob("t*")}
     asked: dict[str, int] = {}
     real_sample = SeededSampler.sample_until_n_accepted

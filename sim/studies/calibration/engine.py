@@ -398,9 +398,13 @@ def rebuild_history(work: Path, observed: dict[str, float]) -> Any:
             for _, row in rows.iterrows()])
         history.append_population(int(pop["t"]), float(pop["epsilon"]), population,
                                   int(pop["samples"]), [str(pop["model"])])
-    _restore_end_times(tmp, history.id, pops)
+    abc_id = history.id
+    _restore_end_times(tmp, abc_id, pops)
+    # The first history is not touched after the rename: its engine would make the temporary
+    # file anew (an empty database of 40 KB left beside the folder, and committed with it).
+    del history
     os.replace(tmp, work / HISTORY)
-    return pyabc.History(f"sqlite:///{(work / HISTORY).resolve()}", _id=history.id)
+    return pyabc.History(f"sqlite:///{(work / HISTORY).resolve()}", _id=abc_id)
 
 
 def _restore_end_times(db: Path, abc_id: int, pops: pd.DataFrame) -> None:
