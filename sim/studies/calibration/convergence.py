@@ -31,7 +31,9 @@ import numpy as np
 import pandas as pd
 
 # What each criterion measures, in words (reports).
-CRITERIA = {"epsilon_decrease": "relative fall of epsilon over the last two generations",
+CRITERIA = {"epsilon_decrease": "relative fall of epsilon over the last two generations "
+                                "(held at once where epsilon reaches the targets' stated "
+                                "uncertainty)",
             "ess": "effective sample size as a share of the population",
             "median_shift": "largest move of a posterior median, share of its prior range"}
 
