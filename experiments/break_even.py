@@ -12,7 +12,6 @@ density (share of worlds inside it that flip), and draws the seaborn figure of t
 
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "experiments" / "break_even_coaching_vs_hr.yaml"
+SCRIPT = "experiments/break_even.py"
 CONTRAST = "coaching_minus_hr"
 
 
@@ -122,7 +122,9 @@ def figure(points: pd.DataFrame, box, limits: pd.DataFrame, path: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from sim.cli.scripts import ScriptParser, run_study, study
+
+    parser = ScriptParser(SCRIPT, __doc__)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "break_even.png")
     parser.add_argument("--out", type=Path, default=None, help="sweep folder")
@@ -130,13 +132,11 @@ def main() -> int:
     try:
         import ema_workbench  # noqa: F401
     except ImportError:
-        print("break_even.py: needs EMA Workbench (pip install -e '.[dev]' installs it)",
+        print(f"{SCRIPT}: needs EMA Workbench (pip install -e '.[dev]' installs it)",
               file=sys.stderr)
         return 2
 
-    import sim
-
-    runs = sim.sweep(SPEC, workers=args.workers, out=args.out)
+    runs = run_study(SCRIPT, study(SCRIPT, SPEC), SPEC, workers=args.workers, out=args.out)
     points = worlds(runs)
     factors = [c for c in points.columns if c != "profit"]
     box, flips = find_box(points, factors)

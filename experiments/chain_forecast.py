@@ -16,12 +16,12 @@ reused on a rerun.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
 from chain_recovery import ABC, HIDDEN, drawn_hidden
 
+from sim.cli.scripts import ScriptParser
 from sim.studies.chain import (
     FORECAST,
     ChainDataError,
@@ -79,7 +79,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = ScriptParser("experiments/chain_forecast.py", __doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--draws", type=int, default=4, help="posterior draws to forecast with")

@@ -16,13 +16,13 @@ estimates) is recomputed every time, so its variants can be compared on the same
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sim.cli.scripts import ScriptParser
 from sim.studies.chain import (
     CHAIN_PARAMETERS,
     ChainDataError,
@@ -100,7 +100,7 @@ def recover(seed: int, out: Path, workers: int, store_draws: int, chains: int,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = ScriptParser("experiments/chain_recovery.py", __doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--store-draws", type=int, default=12)

@@ -1,10 +1,11 @@
 """Erosion contrast (target 7): does a customer-only programme erode more where staff are
 disengaged?
 
-Two chains that differ only in how engaged their staff are (`--lever`: supervisors' mean
-quality, or the drivers' baseline level), three arms each on the same seeds: baseline, the
-customer programme ($20/customer/year from week 26) and the same programme without its promise
-(`customer_programme_promise = 0`: no raised expectations, so no disappointment). Per chain:
+Runs the sweep `experiments/erosion_contrast.yaml`: two chains that differ only in how engaged
+their staff are (`--lever`: supervisors' mean quality, or the drivers' baseline level), three
+arms each on the same seeds: baseline, the customer programme ($20/customer/year from week 26)
+and the same programme without its promise (`customer_programme_promise = 0`: no raised
+expectations, so no disappointment). Per chain:
 
 - the gain in customer attachment over baseline at its peak and in the last quarter of year
   three, and target 7's ratio of the two (peak of the 8-week smoothed mean curve, as
@@ -13,69 +14,45 @@ customer programme ($20/customer/year from week 26) and the same programme witho
   CI over seeds), i.e. how much of the gain raised expectations took back.
 
     python experiments/erosion_contrast.py [--seeds 12] [--lever supervisors] [--workers 2]
-        [--set programme_confirmation=1.0 ...]
+        [--out FOLDER] [--set programme_confirmation=1.0 ...]
+
+The runs go to a sweep folder (default results/sweeps/erosion_contrast-<fingerprint>/), one
+file per finished run: after Ctrl-C or a crash the same command carries on where it stopped.
 """
 
 from __future__ import annotations
 
-import argparse
-from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-START, WEEKS = 26, 156
-PROGRAMME = {"customer_programme_budget": 20.0}
-ARMS = {"baseline": {}, "programme": PROGRAMME,
-        "no_promise": {**PROGRAMME, "customer_programme_promise": 0.0}}
-# Two chains per lever: disengaged and engaged staff, everything else at the defaults.
+SCRIPT = "experiments/erosion_contrast.py"
+SPEC = Path(__file__).resolve().parent / "erosion_contrast.yaml"
+START = 26
+CHAINS = ("disengaged", "engaged")
+# The parameter that sets the staff's engagement in each chain (disengaged, engaged), all else
+# at the defaults.
 LEVERS = {
-    "supervisors": {"disengaged": {"supervisor_quality_mean": 0.25},
-                    "engaged": {"supervisor_quality_mean": 0.75}},
-    "drivers": {"disengaged": {"driver_baseline": 0.50},
-                "engaged": {"driver_baseline": 0.66}},
+    "supervisors": ("supervisor_quality_mean", (0.25, 0.75)),
+    "drivers": ("driver_baseline", (0.50, 0.66)),
 }
 
 
-def one_run(job: tuple[int, str, str, str, dict]
-            ) -> tuple[tuple[str, str, int], np.ndarray, float]:
-    """Weekly customer attachment of one arm on one seed, and its staff's engagement."""
-    from sim import LoyaltyModel
-
-    seed, lever, chain, arm, settings = job
-    # The promise is a standing parameter (it only matters once the budget is spent).
-    standing = {k: v for k, v in ARMS[arm].items() if k != "customer_programme_budget"}
-    spend = {k: v for k, v in ARMS[arm].items() if k == "customer_programme_budget"}
-    events = [{"week": START, "set": spend}] if spend else []
-    frame = LoyaltyModel(rng=seed, events=events, **{**settings, **LEVERS[lever][chain],
-                                                     **standing}).run(WEEKS).model_frame()
-    return ((chain, arm, seed), frame["customer_engagement"].to_numpy(),
-            float(frame["employee_engagement"].iloc[START:].mean()))
-
-
-def curves(seeds: list[int], lever: str, workers: int = 1, settings: dict | None = None):
-    from sim import LoyaltyModel  # noqa: F401  (loaded once, before any worker forks)
-
-    jobs = [(s, lever, c, a, settings or {}) for c in LEVERS[lever] for a in ARMS
-            for s in seeds]
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            out = list(pool.map(one_run, jobs, chunksize=3))
-    else:
-        out = [one_run(j) for j in jobs]
-    return {key: series for key, series, _ in out}, {key: e for key, _, e in out}
-
-
-def parameter_settings(pairs: list[str]) -> dict[str, float]:
-    """`--set name=value` pairs as model keyword arguments (the model checks names and values)."""
-    settings = {}
-    for pair in pairs:
-        name, _, value = pair.partition("=")
-        try:
-            settings[name.strip()] = float(value)
-        except ValueError:
-            raise SystemExit(f"--set {pair}: expected NAME=NUMBER") from None
-    return settings
+def curves(runs: pd.DataFrame, weekly: pd.DataFrame, lever: str
+           ) -> tuple[dict[tuple[str, str, int], np.ndarray], dict[tuple[str, str, int], float]]:
+    """Per (chain, arm, seed): the weekly customer attachment, and the staff's engagement
+    averaged from the programme's start."""
+    parameter, levels = LEVERS[lever]
+    chain_of = dict(zip(levels, CHAINS, strict=True))
+    key = {r.run: (chain_of[getattr(r, parameter)], r.arm, int(r.seed))
+           for r in runs.itertuples()}
+    series, staff = {}, {}
+    for run, frame in weekly.groupby("run", sort=True):
+        frame = frame.sort_values("week")
+        series[key[run]] = frame["customer_engagement"].to_numpy()
+        staff[key[run]] = float(frame["employee_engagement"].iloc[START:].mean())
+    return series, staff
 
 
 def peak_and_end(mean_gain: np.ndarray) -> tuple[float, float]:
@@ -83,13 +60,12 @@ def peak_and_end(mean_gain: np.ndarray) -> tuple[float, float]:
     return float(smooth[START:].max()), float(mean_gain[-13:].mean())
 
 
-def summarise(series: dict, staff: dict, seeds: list[int], lever: str,
-              bootstrap: int = 500) -> pd.DataFrame:
+def summarise(series: dict, staff: dict, seeds: list[int], bootstrap: int = 500) -> pd.DataFrame:
     from sim.studies.stats import mean_ci, paired_difference_ci
 
     g = np.random.default_rng(0)
     rows = []
-    for chain in LEVERS[lever]:
+    for chain in CHAINS:
         gain = np.array([series[(chain, "programme", s)] - series[(chain, "baseline", s)]
                          for s in seeds])
         free = np.array([series[(chain, "no_promise", s)] - series[(chain, "baseline", s)]
@@ -116,18 +92,28 @@ def summarise(series: dict, staff: dict, seeds: list[int], lever: str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=12)
-    parser.add_argument("--first-seed", type=int, default=1)
-    parser.add_argument("--lever", choices=sorted(LEVERS), default="supervisors")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a parameter for every chain and arm (repeatable)")
+    from sim import load_sweep
+    from sim.cli.scripts import ScriptParser, bad_input, run_study, study
+
+    parser = ScriptParser(SCRIPT, __doc__)
+    parser.add_study_options(seeds=12)
+    parser.add_argument("--lever", choices=sorted(LEVERS), default="supervisors",
+                        help="what makes the staff disengaged or engaged")
     args = parser.parse_args()
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    series, staff = curves(seeds, args.lever, args.workers, parameter_settings(args.set))
+    parameter, levels = LEVERS[args.lever]
+    fixed = parser.study_parameters(args)
+    if parameter in fixed:
+        raise bad_input(SCRIPT, f"--set {parameter}: not allowed with --lever {args.lever}, "
+                        "which sets it in each chain; allowed: any other parameter")
+    spec = study(SCRIPT, SPEC, replications=args.seeds, seed=args.first_seed,
+                 parameters=fixed, factors={parameter: {"levels": list(levels)}})
+    runs = run_study(SCRIPT, spec, SPEC, workers=args.workers, out=args.out,
+                     progress=not args.no_progress)
+    weekly = load_sweep(runs.attrs["sweep"].folder, series=True)
+    series, staff = curves(runs, weekly, args.lever)
+    seeds = sorted(int(s) for s in runs["seed"].unique())
     with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
-        print(summarise(series, staff, seeds, args.lever).T.to_string())
+        print(summarise(series, staff, seeds).T.to_string())
 
 
 if __name__ == "__main__":

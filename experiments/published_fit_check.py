@@ -20,26 +20,24 @@ that its luck in the screening does not count (needs the fit's pyabc history.db)
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pandas as pd
 
+from sim.cli.scripts import ScriptParser, load_fit
 from sim.model.parameters import Parameters
-from sim.studies.calibration import load_calibration
 from sim.studies.calibration.engine import distance
 from sim.studies.calibration.statistics import simulate
 from sim.studies.stats import mean_ci, paired_difference_ci
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ScriptParser("experiments/published_fit_check.py", __doc__)
     parser.add_argument("folder")
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--closest", type=int, default=0)
     parser.add_argument("--screen-seeds", type=int, default=4)
     args = parser.parse_args()
-    cal = load_calibration(args.folder, unfinished=True)
+    cal = load_fit("experiments/published_fit_check.py", args.folder)
     if cal.info.get("status") == "unfinished":  # a long fit still running or stopped
         print(f"unfinished fit: generation {cal.info['generations'] - 1}, "
               f"epsilon {cal.info['final_epsilon']:.3g}")

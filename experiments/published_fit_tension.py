@@ -13,12 +13,10 @@ folder may be a fit that is still running.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pandas as pd
 
-from sim.studies.calibration import load_calibration
+from sim.cli.scripts import ScriptParser, load_fit
 
 
 def accepted_candidates(cal) -> pd.DataFrame:
@@ -35,14 +33,14 @@ def accepted_candidates(cal) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ScriptParser("experiments/published_fit_tension.py", __doc__)
     parser.add_argument("folder")
     parser.add_argument("--statistic", default="quadrant_both_above")
     parser.add_argument("--from-generation", type=int, default=3,
                         help="compare candidates from this generation on (later ones are "
                              "closer to the targets)")
     args = parser.parse_args()
-    cal = load_calibration(args.folder, unfinished=True)
+    cal = load_fit("experiments/published_fit_tension.py", args.folder)
     targets = cal.targets.targets
     if args.statistic not in targets:
         parser.error(f"--statistic {args.statistic!r}: allowed: {', '.join(targets)}")

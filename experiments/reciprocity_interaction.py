@@ -1,71 +1,48 @@
 """Reciprocity: is an employee policy plus a customer programme worth more than the two alone?
 
-Four arms on the default chain, every arm on the same seeds (common random numbers): baseline,
-coaching (4 h/supervisor/week), the customer programme ($20/customer/year), both, each switched
-on at week 26 as in target 7. Per seed the interaction is `both - coaching - customer +
-baseline`; it is measured on front-line and all employees' engagement and customers'
-attachment (mean over the last year) and on profit (sum over the weeks the policies run), with
-the reinforcing loop on (`reciprocity_strength` at its default) and off (0). The loop's own
-contribution is the paired difference of the two interactions; the customer -> employee flow
-is what the customer programme alone does to employees' engagement, loop on minus off. CIs are
-Student-t over seeds.
+Runs the sweep `experiments/reciprocity_interaction.yaml`: four arms on the default chain, every
+arm on the same seeds (common random numbers): baseline, coaching (4 h/supervisor/week), the
+customer programme ($20/customer/year) and both, each switched on at week 26 as in target 7,
+with the reinforcing loop on (`reciprocity_strength` at its default) and off (0). Per seed the
+interaction is `both - coaching - customer + baseline`; it is measured on employees'
+engagement and customers' attachment (mean over the last year) and on profit (runs are
+identical until week 26, so three-year profit gives the interaction of what the policies
+earn). The loop's own contribution is the paired difference of the two interactions; the
+customer -> employee flow is what the customer programme alone does to employees'
+engagement, loop on minus off. CIs are Student-t over seeds.
 
-    python experiments/reciprocity_interaction.py [--seeds 40] [--workers 2] [--csv out.csv]
-        [--strength 0.245] [--channels gratitude] [--set programme_confirmation=1.0 ...]
+    python experiments/reciprocity_interaction.py [--seeds 40] [--workers 2] [--out FOLDER]
+        [--strength 0.0829] [--channels gratitude] [--set programme_confirmation=1.0 ...]
 
 `--channels gratitude` (or `hostility`) keeps only that half of the loop on, to take the
-loop's contribution apart.
+loop's contribution apart. The runs go to a sweep folder (default
+results/sweeps/reciprocity_interaction-<fingerprint>/), one file per finished run: after Ctrl-C
+or a crash the same command carries on where it stopped, and `sim.load_sweep(FOLDER)` reads
+every run.
 """
 
 from __future__ import annotations
 
-import argparse
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from erosion_contrast import parameter_settings
 
-START, WEEKS, LAST_YEAR = 26, 156, 52
-ARMS = {
-    "baseline": {},
-    "coaching": {"coaching_hours": 4.0},
-    "customer": {"customer_programme_budget": 20.0},
-    "both": {"coaching_hours": 4.0, "customer_programme_budget": 20.0},
-}
-OUTCOMES = ("employee_engagement", "customer_engagement", "profit_musd")
+SCRIPT = "experiments/reciprocity_interaction.py"
+SPEC = Path(__file__).resolve().parent / "reciprocity_interaction.yaml"
+# The outcomes, in the words of the tables below, and the sweep's column for each.
+OUTCOMES = {"employee_engagement": "employee_engagement_last_year",
+            "customer_engagement": "customer_engagement_last_year",
+            "profit_musd": "profit"}
 
 
-def one_run(job: tuple[int, str, float, int, dict]) -> dict:
-    """Outcomes of one arm on one seed."""
-    from sim import LoyaltyModel
-
-    seed, arm, strength, n_stores, settings = job
-    events = [{"week": START, "set": ARMS[arm]}] if ARMS[arm] else []
-    frame = LoyaltyModel(rng=seed, events=events, **{**settings, "n_stores": n_stores,
-                                                     "reciprocity_strength": strength}
-                         ).run(WEEKS).model_frame()
-    last = frame.iloc[-LAST_YEAR:]
-    return {"seed": seed, "arm": arm, "loop": "on" if strength > 0 else "off",
-            "employee_engagement": float(last["employee_engagement"].mean()),
-            "customer_engagement": float(last["customer_engagement"].mean()),
-            "profit_musd": float(frame["profit"].iloc[START:].sum()) / 1e6}
-
-
-def run_all(seeds: list[int], strength: float, n_stores: int = 20,
-            workers: int = 1, settings: dict | None = None) -> pd.DataFrame:
-    """Every arm on every seed, loop on (`strength`) and off."""
-    from sim import LoyaltyModel  # noqa: F401  (loaded once, before any worker forks)
-
-    jobs = [(s, arm, k, n_stores, settings or {}) for k in (strength, 0.0) for s in seeds
-            for arm in ARMS]
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            rows = list(pool.map(one_run, jobs, chunksize=4))
-    else:
-        rows = [one_run(j) for j in jobs]
-    return pd.DataFrame(rows)
+def outcomes(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: seed, arm, loop ('on' / 'off') and the outcomes (profit in $M)."""
+    out = pd.DataFrame({"seed": runs["seed"].astype(int), "arm": runs["arm"],
+                        "loop": np.where(runs["reciprocity_strength"] > 0, "on", "off")})
+    for name, column in OUTCOMES.items():
+        out[name] = runs[column] / (1e6 if name == "profit_musd" else 1.0)
+    return out
 
 
 def interactions(runs: pd.DataFrame) -> pd.DataFrame:
@@ -111,34 +88,34 @@ def loop_flow(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> None:
+    from sim.cli.scripts import ScriptParser, bad_input, parameter_option, run_study, study
     from sim.model.parameters import RECIPROCITY_CHANNELS, Parameters
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=40)
-    parser.add_argument("--first-seed", type=int, default=1)
-    parser.add_argument("--n-stores", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--csv", type=Path, default=None, help="write the per-run outcomes")
+    parser = ScriptParser(SCRIPT, __doc__)
+    parser.add_study_options(seeds=40)
     parser.add_argument("--strength", type=float, default=Parameters().reciprocity_strength,
                         help="reciprocity_strength with the loop on (default: its default)")
     parser.add_argument("--channels", choices=RECIPROCITY_CHANNELS, default="both",
                         help="which half of the loop acts when it is on (default: both)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a parameter for every arm (repeatable)")
     args = parser.parse_args()
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    settings = parameter_settings(args.set)
+    parameters = parser.study_parameters(args)
     if args.channels != "both":
-        settings["reciprocity_channels"] = args.channels
-    runs = run_all(seeds, args.strength, args.n_stores, args.workers, settings)
-    if args.csv:
-        runs.to_csv(args.csv, index=False)
+        parameters["reciprocity_channels"] = args.channels
+    if not args.strength > 0:
+        raise bad_input(SCRIPT, f"--strength {args.strength}: not allowed; allowed: a number > "
+                        "0 (the loop on; it is compared with 0, off)")
+    parameter_option(SCRIPT, "--strength", "reciprocity_strength", args.strength)
+    spec = study(SCRIPT, SPEC, replications=args.seeds, seed=args.first_seed,
+                 parameters=parameters,
+                 factors={"reciprocity_strength": {"levels": [args.strength, 0.0]}})
+    runs = outcomes(run_study(SCRIPT, spec, SPEC, workers=args.workers, out=args.out,
+                              progress=not args.no_progress))
     with pd.option_context("display.width", 120, "display.float_format", "{:.4f}".format):
         print(summary(runs).to_string(index=False))
         print()
         print(loop_flow(runs).to_string(index=False))
     means = runs.groupby(["loop", "arm"])[list(OUTCOMES)].mean()
-    print("\nArm means (over seeds):")
+    print("\nArm means (over seeds; profit over the three years, $M):")
     print(means.round(4).to_string())
 
 

@@ -92,6 +92,20 @@ def _gone_within(pids: set[int], seconds: float) -> set[int]:
     return alive
 
 
+def _sigterm_stops_cleanly(proc: subprocess.Popen, workers: int) -> str:
+    """SIGTERM a run with `workers` workers; check that it stops as promised (exit code 143,
+    a last line saying so, no traceback, no process of its own left); return its stderr."""
+    family = _family(proc.pid)
+    assert len(family) >= workers + 2  # it, the fork server, the workers (and the tracker)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    assert "incomplete: terminated (SIGTERM)" in stderr.strip().splitlines()[-1]
+    assert not _gone_within(family, 5)
+    return stderr
+
+
 def _running(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -119,14 +133,7 @@ def test_sigterm_keeps_finished_runs_and_leaves_no_process(tmp_path):
     out = tmp_path / "out"
     proc = _start(tmp_path, "run", _write(tmp_path, SLOW), "--out", out, "--workers", 2)
     _wait_for_runs(out, 2, proc)
-    family = _family(proc.pid)
-    assert len(family) >= 4  # us, the fork server, two workers (and the resource tracker)
-    proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 143, stderr
-    assert "Traceback" not in stderr
-    assert "incomplete: terminated (SIGTERM)" in stderr.strip().splitlines()[-1]
-    assert not _gone_within(family, 5)
+    _sigterm_stops_cleanly(proc, workers=2)
     m = _manifest(out)
     assert m["status"] == "incomplete" and "SIGTERM" in m["reason"]
     assert m["runs"]["finished"] == _runs(out) >= 2

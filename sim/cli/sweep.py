@@ -49,8 +49,7 @@ def sweep_command(
 def _sweep(file: Path, cluster: str | None, workers: int | None, out: Path | None,
            progress: bool) -> None:
     from sim.studies.store import readable
-    from sim.studies.sweep import ClusterUnavailable, SweepInterrupted, default_folder, sweep
-    from sim.studies.sweep_folder import SweepFolderError
+    from sim.studies.sweep import default_folder
     from sim.studies.sweep_spec import load_spec
 
     try:
@@ -62,28 +61,43 @@ def _sweep(file: Path, cluster: str | None, workers: int | None, out: Path | Non
         raise fail("--workers applies to the local pool; allowed: --workers or --cluster, not "
                    "both (the cluster's own workers run a sweep given --cluster)")
     folder = default_folder(spec) if out is None else out
+    # Damaged run files are not done: the sweep sets them aside and runs them again.
+    before = (sum(readable(p) for p in (folder / "runs").glob("run=*.parquet"))
+              if folder.is_dir() and not folder.is_symlink() else 0)
+    runs = run_sweep(spec, file, cluster=cluster, workers=workers, out=out, progress=progress)
+    _report(runs, folder, before)
+
+
+def run_sweep(spec: Any, source: Path | str, *, cluster: str | None = None,
+              workers: int | None = None, out: Path | None = None,
+              progress: bool = True) -> Any:
+    """Run a checked sweep spec into its folder (only the runs still missing) and return every
+    run; any problem is one line on stderr and a `typer.Exit` with the command's exit code.
+    `source` names the spec in messages (its file). Ctrl-C and SIGTERM are the caller's to
+    catch (`KeyboardInterrupt`) before and after the runs; during them they stop the sweep,
+    whose finished runs are kept."""
+    from sim.studies.sweep import ClusterUnavailable, SweepInterrupted, default_folder, sweep
+    from sim.studies.sweep_folder import SweepFolderError
+
+    folder = default_folder(spec) if out is None else out
     typer.echo(f"Sweep '{spec.name}': {_count(spec.point_count, 'design point')} x "
                f"{_count(len(spec.arm_names), 'arm')} x "
                f"{_count(spec.replications, 'replication')} = "
                f"{_count(spec.run_count, 'run')} of {spec.horizon_weeks} weeks -> {folder}",
                err=True)
-    # Damaged run files are not done: the sweep sets them aside and runs them again.
-    before = (sum(readable(p) for p in (folder / "runs").glob("run=*.parquet"))
-              if folder.is_dir() and not folder.is_symlink() else 0)
     try:
-        runs = sweep(spec, cluster, out=folder, workers=workers, progress=progress,
-                     source=file)
+        return sweep(spec, cluster, out=folder, workers=workers, progress=progress,
+                     source=source)
     except SweepFolderError as err:
         raise fail(f"--out {err}" if out is not None else str(err)) from None
     except ClusterUnavailable as err:
         raise fail(f"--cluster {cluster}: {err}") from None
     except SweepInterrupted as err:
         code = stop_code(err.reason) if err.reason in (CTRL_C, SIGTERM) else EXIT_FAILED
-        raise fail(f"{file}: incomplete: {err}", code) from None
+        raise fail(f"{source}: incomplete: {err}", code) from None
     except OSError as err:
         raise fail(f"{folder}: cannot write the results ({err.strerror or err}); finished "
                    "runs are kept", EXIT_FAILED) from None
-    _report(runs, folder, before)
 
 
 def _count(n: int, what: str) -> str:

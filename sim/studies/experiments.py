@@ -108,19 +108,21 @@ def _metric(name: str) -> Callable[[RunRecord], dict[str, float]]:
     return lambda rec: {name: float(rec.metrics[name])}
 
 
-def _window_mean(column: str, weeks: int, last: bool = True) -> Callable:
+def _window_mean(column: str, weeks: int, last: bool, name: str) -> Callable:
     def measure(rec: RunRecord) -> dict[str, float]:
         values = rec.frame[column].to_numpy()
         part = values[-weeks:] if last else values
-        return {f"{column}_{'end' if last else 'mean'}": float(np.mean(part))}
+        return {name: float(np.mean(part))}
     return measure
 
 
-def _window_outcome(column: str, weeks: int, doc: str, last: bool = True) -> Outcome:
-    """The mean of a weekly reporter over the last `weeks` (or the whole run), in its unit."""
-    name = f"{column}_{'end' if last else 'mean'}"
+def _window_outcome(column: str, weeks: int, doc: str, last: bool = True,
+                    suffix: str = "") -> Outcome:
+    """The mean of a weekly reporter over the last `weeks` (or the whole run), in its unit,
+    named `<column>_end` (`_mean` for the whole run) unless `suffix` names the window."""
+    name = f"{column}_{suffix or ('end' if last else 'mean')}"
     return Outcome(name, {name: REPORTER_BY_NAME[column].unit}, doc,
-                   _window_mean(column, weeks, last))
+                   _window_mean(column, weeks, last, name))
 
 
 def _revenue_growth(rec: RunRecord) -> dict[str, float]:
@@ -180,6 +182,10 @@ _OUTCOME_LIST = (
                     last=False),
     _window_outcome("customer_engagement", 0, "customer engagement averaged over the horizon",
                     last=False),
+    _window_outcome("employee_engagement", YEAR, "employee engagement averaged over the last "
+                    "52 weeks", suffix="last_year"),
+    _window_outcome("customer_engagement", YEAR, "customer engagement averaged over the last "
+                    "52 weeks", suffix="last_year"),
     _window_outcome("service_quality", QUARTER, "service quality averaged over the last 13 "
                     "weeks"),
     _window_outcome("service_standard", QUARTER, "service standard (time given per contact, "
@@ -340,44 +346,3 @@ def extra_targets_table(growth: GrowthComparison | None = None,
                      "simulated": est.mean, "ci95_low": est.low, "ci95_high": est.high,
                      "within_band": OVERLOAD_BAND[0] <= est.mean <= OVERLOAD_BAND[1]})
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------- reciprocity (issue 10)
-SYNERGY_START = 13
-SYNERGY_ARMS = {
-    "baseline": {},
-    "employee": {"coaching_hours": 4.0},
-    "customer": {"customer_programme_budget": 20.0},
-    "both": {"coaching_hours": 4.0, "customer_programme_budget": 20.0},
-}
-
-
-def synergy_jobs(seeds: list[int], weeks: int = 156, **params: Any) -> list[Job]:
-    """The four arms of the 2x2 design (nothing, an employee policy, a customer programme,
-    both, all from week 13) on common seeds."""
-    return [Job(arm, dict(params), ({"week": SYNERGY_START, "set": change},) if change else (),
-                seed, weeks)
-            for arm, change in SYNERGY_ARMS.items() for seed in seeds]
-
-
-def synergy(seeds: list[int], weeks: int = 156, workers: int = 1,
-            outcomes: tuple[str, ...] = ("profit", "customer_engagement"),
-            **params: Any) -> dict[str, Estimate]:
-    """Interaction of the employee policy and the customer programme: per seed, (both -
-    baseline) - (employee - baseline) - (customer - baseline), with its 95% t CI over seeds.
-    Positive: doing both gains more than the sum of each alone (the loop reinforces)."""
-    from sim.studies.effects import replication_metrics
-    from sim.studies.runner import run_jobs
-    from sim.studies.stats import mean_ci
-
-    frames = []
-    for res in run_jobs(synergy_jobs(seeds, weeks, **params), workers=workers):
-        frames.append(res.model_frame.assign(arm=res.job.label, replication=res.job.seed,
-                                             seed=res.job.seed))
-    m = replication_metrics(pd.concat(frames)).set_index(["arm", "replication"])
-    out = {}
-    for name in outcomes:
-        by = m[name].unstack("arm")
-        out[name] = mean_ci((by["both"] - by["employee"] - by["customer"]
-                             + by["baseline"]).to_numpy())
-    return out
