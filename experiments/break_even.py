@@ -122,21 +122,23 @@ def figure(points: pd.DataFrame, box, limits: pd.DataFrame, path: Path) -> None:
 
 
 def main() -> int:
-    from sim.cli.scripts import ScriptParser, run_study, study
+    from sim.cli.scripts import ScriptParser, study
 
     parser = ScriptParser(SCRIPT, __doc__)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_cluster_options(workers=2)
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "break_even.png")
     parser.add_argument("--out", type=Path, default=None, help="sweep folder")
     args = parser.parse_args()
     try:
-        import ema_workbench  # noqa: F401
+        with warnings.catch_warnings():  # its optional back ends, which PRIM does not use
+            warnings.simplefilter("ignore")
+            import ema_workbench  # noqa: F401
     except ImportError:
         print(f"{SCRIPT}: needs EMA Workbench (pip install -e '.[dev]' installs it)",
               file=sys.stderr)
         return 2
 
-    runs = run_study(SCRIPT, study(SCRIPT, SPEC), SPEC, workers=args.workers, out=args.out)
+    runs = parser.run(study(SCRIPT, SPEC), SPEC, args)
     points = worlds(runs)
     factors = [c for c in points.columns if c != "profit"]
     box, flips = find_box(points, factors)

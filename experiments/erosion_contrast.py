@@ -93,7 +93,7 @@ def summarise(series: dict, staff: dict, seeds: list[int], bootstrap: int = 500)
 
 def main() -> None:
     from sim import load_sweep
-    from sim.cli.scripts import ScriptParser, bad_input, run_study, study
+    from sim.cli.scripts import ScriptParser, bad_input, study
 
     parser = ScriptParser(SCRIPT, __doc__)
     parser.add_study_options(seeds=12)
@@ -107,8 +107,7 @@ def main() -> None:
                         "which sets it in each chain; allowed: any other parameter")
     spec = study(SCRIPT, SPEC, replications=args.seeds, seed=args.first_seed,
                  parameters=fixed, factors={parameter: {"levels": list(levels)}})
-    runs = run_study(SCRIPT, spec, SPEC, workers=args.workers, out=args.out,
-                     progress=not args.no_progress)
+    runs = parser.run(spec, SPEC, args)
     weekly = load_sweep(runs.attrs["sweep"].folder, series=True)
     series, staff = curves(runs, weekly, args.lever)
     seeds = sorted(int(s) for s in runs["seed"].unique())

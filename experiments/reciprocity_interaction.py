@@ -88,7 +88,7 @@ def loop_flow(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> None:
-    from sim.cli.scripts import ScriptParser, bad_input, parameter_option, run_study, study
+    from sim.cli.scripts import ScriptParser, bad_input, parameter_option, study
     from sim.model.parameters import RECIPROCITY_CHANNELS, Parameters
 
     parser = ScriptParser(SCRIPT, __doc__)
@@ -108,8 +108,7 @@ def main() -> None:
     spec = study(SCRIPT, SPEC, replications=args.seeds, seed=args.first_seed,
                  parameters=parameters,
                  factors={"reciprocity_strength": {"levels": [args.strength, 0.0]}})
-    runs = outcomes(run_study(SCRIPT, spec, SPEC, workers=args.workers, out=args.out,
-                              progress=not args.no_progress))
+    runs = outcomes(parser.run(spec, SPEC, args))
     with pd.option_context("display.width", 120, "display.float_format", "{:.4f}".format):
         print(summary(runs).to_string(index=False))
         print()

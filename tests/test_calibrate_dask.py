@@ -47,3 +47,20 @@ def test_a_calibration_runs_on_a_dask_cluster_and_matches_one_worker(tmp_path, m
     # the same seed in this process gives the same posterior
     here = calibrate(path, out=tmp_path / "here", workers=1, progress=False)
     np.testing.assert_array_equal(here.posterior.to_numpy(), cal.posterior.to_numpy())
+
+
+def test_an_unreachable_cluster_is_one_line_and_nothing_is_written(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    path = tmp_path / "targets.yaml"
+    path.write_text(yaml.safe_dump(TINY, sort_keys=False))
+    out = tmp_path / "fits" / "fit"
+    result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--cluster",
+                                      "tcp://127.0.0.1:9", "--no-progress"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert lines[0].startswith("--cluster tcp://127.0.0.1:9: cannot connect to a Dask scheduler")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["targets.yaml"]

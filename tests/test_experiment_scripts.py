@@ -135,6 +135,8 @@ def test_a_stopped_script_keeps_its_runs_carries_on_and_matches_one_worker(tmp_p
     (RECIPROCITY, ["--strength", "0"], "--strength 0.0: not allowed; allowed: a number > 0"),
     (RECIPROCITY, ["--workers", "0"], "--workers 0: 0 is not allowed; allowed: a whole number "
      ">= 1"),
+    (RECIPROCITY, ["--workers", "2", "--cluster", "tcp://127.0.0.1:9"], "--workers applies to "
+     "the local pool; allowed: --workers or --cluster, not both"),
     (EROSION, ["--n-stores", "0"], "--n-stores 0: parameter 'n_stores' = 0 is not allowed: "
      "expected a whole number >= 1"),
     (EROSION, ["--lever", "drivers", "--set", "driver_baseline=0.6"],

@@ -232,6 +232,15 @@ def test_cli_bad_spec_is_one_line_and_exit_2(tmp_path, change, words):
     assert not (tmp_path / "s").exists()
 
 
+def test_an_unreachable_cluster_is_refused_before_the_folder_is_made(tmp_path):
+    from sim.studies.sweep import ClusterUnavailable
+
+    out = tmp_path / "sweeps" / "s"
+    with pytest.raises(ClusterUnavailable, match="cannot connect to a Dask scheduler"):
+        sweep(tiny(), "tcp://127.0.0.1:9", out=out, progress=False)
+    assert not (tmp_path / "sweeps").exists()
+
+
 def test_cli_bad_options_are_one_line_and_exit_2(tmp_path):
     path = _spec_file(tmp_path, tiny())
     assert "--workers 0" in one_error_line(invoke("sweep", path, "--workers", "0"))

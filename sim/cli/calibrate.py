@@ -55,6 +55,7 @@ def calibrate_command(
     """Fit the model's parameters by ABC-SMC (pyabc) to a targets file or a chain's store data;
     write the posterior, diagnostics and report to a calibration folder."""
     from sim.studies.calibration import CalibrationError, calibrate
+    from sim.studies.runner import ClusterUnavailable
 
     if (targets is None) == (stores is None):
         raise _fail("loyalty-sim calibrate: give a targets file or --stores CHAIN.csv; allowed:"
@@ -85,6 +86,8 @@ def calibrate_command(
         raise _fail(str(err)) from None
     except CalibrationError as err:
         raise _fail(str(err)) from None
+    except ClusterUnavailable as err:
+        raise _fail(f"--cluster {cluster}: {err}") from None
     except KeyboardInterrupt as err:
         from sim.studies.runner import stop_reason
 

@@ -5,16 +5,15 @@ with the script; the same numbers with any number of workers), and bad input, an
 or a failure is one line on stderr with the command's exit codes (sim.cli.common), never a
 traceback.
 
-A script reads its sweep spec, applies its command line with `study`, and hands the spec to
-`run_study`:
+A script reads its sweep spec, applies its command line with `study`, and runs it with
+`ScriptParser.run` (`run_study`):
 
     parser = ScriptParser(SCRIPT, __doc__)
     parser.add_study_options(seeds=40)
     args = parser.parse_args()
     spec = study(SCRIPT, SPEC, replications=args.seeds, seed=args.first_seed,
                  parameters=parser.study_parameters(args))
-    runs = run_study(SCRIPT, spec, SPEC, workers=args.workers, out=args.out,
-                     progress=not args.no_progress)
+    runs = parser.run(spec, SPEC, args)
 """
 
 from __future__ import annotations
@@ -57,11 +56,29 @@ class ScriptParser(argparse.ArgumentParser):
         self.add_argument("--n-stores", type=int, default=20)
         self.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                           help="a parameter for every run (repeatable)")
-        self.add_argument("--workers", type=int, default=None,
-                          help="worker processes (default: one per core)")
+        self.add_cluster_options()
         self.add_argument("--out", type=Path, default=None,
                           help="the sweep's folder (default: under results/sweeps/)")
         self.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def add_cluster_options(self, workers: int | None = None) -> None:
+        """`--workers` (local processes) and `--cluster` (a Dask scheduler's address)."""
+        self.default_workers = workers
+        self.add_argument("--workers", type=int, default=None,
+                          help="local worker processes (default: "
+                          + ("one per core" if workers is None else str(workers)) + ")")
+        self.add_argument("--cluster", default=None, metavar="tcp://HOST:8786",
+                          help="run on a Dask cluster instead (its scheduler's address)")
+
+    def run(self, spec: Any, spec_file: Path, args: argparse.Namespace) -> Any:
+        """`run_study` with the options of `add_study_options` or `add_cluster_options`."""
+        cluster = getattr(args, "cluster", None)
+        workers = args.workers
+        if workers is None and cluster is None:
+            workers = getattr(self, "default_workers", None)
+        return run_study(self.script, spec, spec_file, cluster=cluster, workers=workers,
+                         out=getattr(args, "out", None),
+                         progress=not getattr(args, "no_progress", False))
 
     def study_parameters(self, args: argparse.Namespace) -> dict[str, Any]:
         """The parameters `--n-stores` and `--set` give every run (after checking that there
@@ -143,17 +160,23 @@ def load_fit(script: str, folder: str | Path) -> Any:
 
 
 def run_study(script: str, spec: Any, spec_file: Path, *, workers: int | None = None,
-              out: Path | None = None, progress: bool = True) -> Any:
+              cluster: str | None = None, out: Path | None = None,
+              progress: bool = True) -> Any:
     """Run `spec` as a sweep into `out` (default: the sweep's own folder under
-    results/sweeps/) and return every run (`sim.load_sweep`); exits with one line and the
-    command's exit code if it cannot finish (what finished is kept)."""
+    results/sweeps/), locally on `workers` processes or on the Dask cluster at `cluster`, and
+    return every run (`sim.load_sweep`); exits with one line and the command's exit code if
+    it cannot finish (what finished is kept)."""
     from sim.cli.sweep import run_sweep
 
     if workers is not None:
         at_least(script, "--workers", workers, 1, "worker processes; 1 runs in this process")
+        if cluster is not None:
+            raise bad_input(script, "--workers applies to the local pool; allowed: --workers "
+                            "or --cluster, not both")
     with interrupt_on_sigterm():
         try:
-            return run_sweep(spec, spec_file, workers=workers, out=out, progress=progress)
+            return run_sweep(spec, spec_file, cluster=cluster, workers=workers, out=out,
+                             progress=progress)
         except typer.Exit as err:
             raise SystemExit(err.exit_code) from None
         except KeyboardInterrupt as err:  # before or after the runs: nothing to lose

@@ -76,6 +76,23 @@ class JobResult:
     seconds: float
 
 
+class ClusterUnavailable(ValueError):
+    """No Dask scheduler answered at the given address."""
+
+
+def connect(address: str) -> Any:
+    """A `distributed.Client` of the Dask scheduler at `address`; raise ClusterUnavailable
+    (one line, with what is allowed) if none answers within 10 s."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ClusterUnavailable(
+            f"cannot connect to a Dask scheduler at {address} ({err}); allowed: the address "
+            "of a running scheduler, e.g. tcp://host:8786") from None
+
+
 class RunInterrupted(Exception):
     """The run stopped early; results finished before were already yielded."""
 

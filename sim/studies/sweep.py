@@ -29,7 +29,9 @@ import pandas as pd
 
 from sim.studies.experiments import measure_run, outcome_columns
 from sim.studies.runner import (
+    ClusterUnavailable,  # noqa: F401  (raised by `sweep`; callers import it from here)
     RunInterrupted,
+    connect,
     default_workers,
     interrupt_on_sigterm,
     run_jobs,
@@ -56,10 +58,6 @@ class SweepInterrupted(Exception):
         super().__init__(f"{reason}: {finished} of {planned} runs are in {folder}; run the "
                          "same sweep into the same folder to finish the rest")
         self.folder, self.reason, self.finished, self.planned = folder, reason, finished, planned
-
-
-class ClusterUnavailable(ValueError):
-    """No Dask scheduler answered at the given address."""
 
 
 def default_folder(spec: SweepSpec, root: Path = DEFAULT_ROOT) -> Path:
@@ -101,35 +99,38 @@ def sweep(spec: SweepSpec | dict | str | Path, executor: Any = None, *,
     store.check(source)
     if store.manifest.get("status") == "complete" and store.intact():
         return load_sweep(folder)
+    # Connect to a cluster before the folder is made: an unreachable one leaves nothing behind.
+    pool, client_to_close, where = _resolve_executor(executor, workers)
     try:
-        claim = Claim.take(folder, option="")
-    except FolderError as err:
-        raise SweepFolderError(str(err)) from None
-    with claim, interrupt_on_sigterm():
-        # Damaged files are set aside only by the process that holds the folder.
-        done = store.finished_ids(check=True)
-        missing = [r for r in store.plan if r.run not in done]
-        _run_missing(store, spec, missing, executor, workers, progress, source)
+        try:
+            claim = Claim.take(folder, option="")
+        except FolderError as err:
+            raise SweepFolderError(str(err)) from None
+        with claim, interrupt_on_sigterm():
+            # Damaged files are set aside only by the process that holds the folder.
+            done = store.finished_ids(check=True)
+            missing = [r for r in store.plan if r.run not in done]
+            _run_missing(store, spec, missing, pool, workers, progress, source, where)
+    finally:
+        if client_to_close is not None:
+            with signals_deferred():
+                client_to_close.close()
     if store.manifest["status"] != "complete":
         raise SweepInterrupted(folder, store.manifest["reason"] or "stopped",
                                len(store.finished_ids()), len(store.plan))
     return load_sweep(folder)
 
 
-def _run_missing(store: SweepStore, spec: SweepSpec, missing: list[PlannedRun], executor: Any,
-                 workers: int | None, progress: bool, source: str | Path | None) -> None:
-    """Run the missing runs into the (claimed) folder and close the session in its manifest."""
+def _run_missing(store: SweepStore, spec: SweepSpec, missing: list[PlannedRun],
+                 pool: Executor | None, workers: int | None, progress: bool,
+                 source: str | Path | None, where: str) -> None:
+    """Run the missing runs into the (claimed) folder on `pool` (None: our own processes) and
+    close the session in its manifest."""
     if not missing:
         with signals_deferred():
             store.mark_complete()  # e.g. killed after its last run, before the manifest said so
         return
-    pool, client_to_close, where = _resolve_executor(executor, workers)
-    try:
-        store.open(source)
-    except BaseException:
-        if client_to_close is not None:
-            client_to_close.close()
-        raise
+    store.open(source)
     ran, status, reason = 0, "complete", ""
     clock = time.perf_counter()
     simulate = functools.partial(measure_run, outcomes=tuple(spec.outcomes),
@@ -151,8 +152,6 @@ def _run_missing(store: SweepStore, spec: SweepSpec, missing: list[PlannedRun], 
             running.close()
     finally:
         with signals_deferred():
-            if client_to_close is not None:
-                client_to_close.close()
             if status == "complete" and len(store.finished_ids()) < len(store.plan):
                 status, reason = "incomplete", reason or "stopped"
             store.close_session(ran, time.perf_counter() - clock, status, reason, where)
@@ -164,14 +163,7 @@ def _resolve_executor(executor: Any, workers: int | None) -> tuple[Executor | No
         n = default_workers() if workers is None else workers
         return None, None, "in this process" if n == 1 else f"{n} local worker processes"
     if isinstance(executor, str):
-        from distributed import Client
-
-        try:
-            client = Client(executor, timeout="10s")
-        except (OSError, TimeoutError) as err:
-            raise ClusterUnavailable(
-                f"cannot connect to a Dask scheduler at {executor} ({err}); allowed: the "
-                "address of a running scheduler, e.g. tcp://host:8786") from None
+        client = connect(executor)
         return client.get_executor(pure=False), client, f"Dask cluster at {executor}"
     if hasattr(executor, "get_executor"):  # a distributed.Client
         return executor.get_executor(pure=False), None, f"Dask cluster {executor.scheduler.address}"

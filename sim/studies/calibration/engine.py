@@ -39,6 +39,7 @@ from sim.studies import provenance, store
 from sim.studies.calibration import convergence
 from sim.studies.calibration.statistics import predictive, simulate
 from sim.studies.calibration.targets import TargetsFile, load_targets, prior_bounds
+from sim.studies.runner import connect
 
 DEFAULT_ROOT = Path("results") / "calibrations"
 HISTORY = "history.db"
@@ -233,6 +234,8 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     if folder.exists():
         raise CalibrationError(f"{folder}: exists and is not a calibration folder; allowed: "
                                "a new folder")
+    if cluster is not None:  # an unreachable cluster is refused before anything is written
+        connect(cluster).close()
     work = unfinished_folder(folder)
     state_file = work / "state.json"
     workers = workers or os.cpu_count() or 1
