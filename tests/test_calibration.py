@@ -9,6 +9,7 @@ the bands; the seeds are fixed so a failure reproduces.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import LoyaltyModel
@@ -114,3 +115,28 @@ def test_target_1_compounds_sales_against_plan_with_year_on_year_growth():
     short = validation.store_summary(LoyaltyModel(rng=4, n_stores=12).run(60))
     assert short["growth"].isna().all()
     assert np.allclose(short["performance"], short["sales_to_plan"])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 10, 13, 50, 51, 200])
+def test_a_quarter_of_the_stores_is_a_quarter_at_every_chain_size(n):
+    values = pd.Series(np.random.default_rng(n).normal(size=n))
+    for top in (True, False):
+        w = validation.quarter_weights(values, top=top)
+        assert w.sum() == pytest.approx(n / 4) and ((0 <= w) & (w <= 1)).all()
+        # Every store counted (even in part) ranks beyond every store left out.
+        inside, outside = values[w > 0], values[w == 0]
+        if len(outside):
+            assert (inside.min() > outside.max()) if top else (inside.max() < outside.min())
+        assert np.count_nonzero((0 < w) & (w < 1)) <= 1  # one boundary store at most
+
+
+def test_the_best_quarter_of_ten_stores_is_two_and_a_half_stores():
+    # Ten stores: the best two fully, the third at half weight; the rule the code had before
+    # (stores at or above the 75th percentile) took three, 30% of the chain.
+    stores = pd.DataFrame({
+        "customer_engagement": [0.9, 0.8, 0.7] + [0.5] * 7,
+        "fully_engaged_share": [0.5, 0.5, 0.3] + [0.1] * 7,
+        "actively_disengaged_share": [0.05, 0.05, 0.1] + [0.3] * 7})
+    run = validation.Run(stores, 0.2, 0.24, pd.DataFrame())
+    ratio = validation.measure_segments([run])["world_class_ratio"]
+    assert ratio == pytest.approx((0.5 + 0.5 + 0.5 * 0.3) / (0.05 + 0.05 + 0.5 * 0.1))
