@@ -534,7 +534,7 @@ def test_validation_table_marks_fitted_and_held_out_targets(tmp_path):
     role = dict(zip(table["key"], table["role"], strict=True))
     assert role["quadrant_both_above"] == "fitted" and role["manager_variance_share"] == "fitted"
     assert role["quartile_turnover"] == "held out"
-    assert role["customer_only_erosion"] == "not in the calibration"
+    assert role["customer_only_erosion"] == "held out (own experiment)"
     assert table["within_band"].dtype == bool
 
 

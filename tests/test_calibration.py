@@ -96,7 +96,8 @@ def test_validation_table_sets_each_target_beside_its_band():
     # The defaults come from the published fit: each target's role in it is shown.
     role = dict(zip(table["key"], table["role"], strict=True))
     assert role["quadrant_both_above"] == "fitted" and role["quartile_turnover"] == "held out"
-    assert role["customer_only_erosion"] == "not in the calibration"
+    assert role["customer_only_erosion"] == "held out (own experiment)"
+    assert role["engaged_to_disengaged_ratio"] == "implied by the two shares"
 
 
 def test_target_1_compounds_sales_against_plan_with_year_on_year_growth():

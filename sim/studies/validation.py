@@ -378,8 +378,7 @@ def validation_table(replications: int = 8, seed: int = 1, erosion_replications:
                else calibration)
         draws = cal.draws(replications, seed)
         params = {**params, **cal.median()}
-        roles = {**{k: "fitted" for k in cal.targets.targets},
-                 **{k: "held out" for k in cal.targets.held_out}}
+        roles = calibration_roles(cal.targets)
     runs = [run_with_snapshot(seed + r, n_stores=n_stores, **{**params, **draws[r]})
             for r in range(replications)]
     estimate = measure_all(runs)
@@ -421,5 +420,23 @@ def _published_fit_roles() -> dict[str, str]:
         fit = load_calibration(Path(__file__).resolve().parents[2] / PUBLISHED_FIT)
     except CalibrationError:
         return {}
-    return {**{k: "fitted" for k in fit.targets.targets},
-            **{k: "held out" for k in fit.targets.held_out}}
+    return calibration_roles(fit.targets)
+
+
+# Statistics of the table that no fit of MODEL_NOTES' patterns takes as targets of their own.
+DERIVED_ROLES = {"engaged_to_disengaged_ratio": "implied by the two shares"}
+
+
+def calibration_roles(targets: Any) -> dict[str, str]:
+    """Each target's role in a fit of this targets file: fitted, held out, or (a fit to
+    MODEL_NOTES' published patterns, `statistics: published`) held out to its own experiment
+    for targets 6-8, which need runs of their own; `validation_table` calls the rest "not in
+    the calibration"."""
+    roles = {**{k: "fitted" for k in targets.targets},
+             **{k: "held out" for k in targets.held_out}}
+    if targets.simulation.statistics == "published":
+        for t in TARGETS:
+            if t.key not in roles:
+                roles[t.key] = ("held out (own experiment)" if t.number >= 6
+                                else DERIVED_ROLES.get(t.key, "not in the calibration"))
+    return roles
