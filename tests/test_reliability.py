@@ -22,6 +22,7 @@ import yaml
 
 from sim.studies import report
 from sim.studies.calibration import CalibrationError, load_unfinished
+from sim.studies.provenance import source_digest
 from sim.studies.scenario_report import finish_folder
 from sim.studies.scenario_run import run_scenario
 from sim.studies.store import (
@@ -494,3 +495,7 @@ def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop):
                                   pd.read_parquet(tmp_path / "clean" / "posterior.parquet"))
     # The finished fit says whether its intervals can be trusted, criterion by criterion.
     assert "Converged: " in stdout and "  ess: " in stdout and "  median_shift: " in stdout
+    # Each session records the code it ran and the generation it started drawing.
+    sessions = json.loads((out / "calibration.json").read_text())["sessions"]
+    assert [s["first_generation"] for s in sessions] == [0, stored]
+    assert {s["code"]["source_sha256"] for s in sessions} == {source_digest()}

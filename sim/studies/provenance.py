@@ -1,7 +1,9 @@
-"""What a results folder records about how it was made: package versions and the git commit."""
+"""What a results folder records about how it was made: package versions, the git commit and
+a digest of the model's source."""
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import subprocess
 from importlib import metadata
@@ -35,3 +37,21 @@ def git_state() -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def source_digest() -> str:
+    """SHA-256 of the `sim` package's Python source (each file's path and bytes, in path
+    order): names the code that ran even outside a git checkout (an installed package, a
+    copy), and two runs with the same digest ran the same model."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def code_state() -> dict[str, Any]:
+    """The git commit (None outside git), whether tracked files differ from it, and the
+    source digest."""
+    return {**git_state(), "source_sha256": source_digest()}

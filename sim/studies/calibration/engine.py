@@ -274,8 +274,11 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
             shutil.copyfile(source, work / "targets_source.yaml")
         _write_targets(work, targets)  # lets `load_unfinished` read the fit while it runs
         _write_json(state_file, state)
+    # Which code drew which generations: a long fit may span code changes (section 9 of the
+    # ODD says which, and why ABC-SMC allows them).
     session = {"started": _now(), "workers": workers, "cluster": cluster, "seconds": None,
-               "stopped_because": "interrupted"}
+               "stopped_because": "interrupted", "first_generation": _next_generation(abc),
+               "code": provenance.code_state()}
     sessions.append(session)
     state["sessions"] = sessions
     _write_json(state_file, state)  # an interrupted session stays on record
@@ -294,6 +297,11 @@ def calibrate(targets: TargetsFile | str | Path, *, out: str | Path | None = Non
     _finish(abc.history, targets, work, state, workers, model_kwargs or {}, extra_files)
     work.rename(folder)
     return load_calibration(folder)
+
+
+def _next_generation(abc: Any) -> int:
+    """The generation a session starts drawing (0 for a new fit)."""
+    return int(abc.history.max_t) + 1
 
 
 class _Distance:
