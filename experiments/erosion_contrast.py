@@ -112,7 +112,7 @@ def main() -> None:
     series, staff = curves(runs, weekly, args.lever)
     seeds = sorted(int(s) for s in runs["seed"].unique())
     with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
-        print(summarise(series, staff, seeds).T.to_string())
+        print(summarise(series, staff, seeds).set_index("chain").T.to_string())
 
 
 if __name__ == "__main__":
