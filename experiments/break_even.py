@@ -161,4 +161,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from sim.cli.scripts import guarded
+
+    raise SystemExit(guarded(SCRIPT, main))

@@ -116,4 +116,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from sim.cli.scripts import guarded
+
+    raise SystemExit(guarded(SCRIPT, main))

@@ -119,5 +119,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from sim.cli.scripts import guarded
+
     np.seterr(all="ignore")
-    main()
+    raise SystemExit(guarded(SCRIPT, main))

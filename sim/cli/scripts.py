@@ -14,6 +14,8 @@ A script reads its sweep spec, applies its command line with `study`, and runs i
     spec = study(SCRIPT, SPEC, replications=args.seeds, seed=args.first_seed,
                  parameters=parser.study_parameters(args))
     runs = parser.run(spec, SPEC, args)
+
+and ends with `raise SystemExit(guarded(SCRIPT, main))`.
 """
 
 from __future__ import annotations
@@ -159,6 +161,20 @@ def load_fit(script: str, folder: str | Path) -> Any:
         raise bad_input(script, str(err)) from None
 
 
+def guarded(script: str, main: Any) -> int:
+    """Run a script's `main()` so that Ctrl-C or SIGTERM anywhere (reading, running, the
+    analysis after the runs) ends it with one line and the command's exit code, never a
+    traceback; its finished runs are kept either way. Returns main's exit code (0 for None)."""
+    with interrupt_on_sigterm():
+        try:
+            return main() or 0
+        except KeyboardInterrupt as err:
+            reason = stop_reason(err)
+            typer.echo(specfile.one_line(f"{script}: {reason}; the finished runs are kept: "
+                                         "run the same command again to carry on"), err=True)
+            return stop_code(reason)
+
+
 def run_study(script: str, spec: Any, spec_file: Path, *, workers: int | None = None,
               cluster: str | None = None, out: Path | None = None,
               progress: bool = True) -> Any:
@@ -179,7 +195,3 @@ def run_study(script: str, spec: Any, spec_file: Path, *, workers: int | None = 
                              progress=progress)
         except typer.Exit as err:
             raise SystemExit(err.exit_code) from None
-        except KeyboardInterrupt as err:  # before or after the runs: nothing to lose
-            reason = stop_reason(err)
-            typer.echo(specfile.one_line(f"{script}: {reason}"), err=True)
-            raise SystemExit(stop_code(reason)) from None
