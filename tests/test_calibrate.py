@@ -21,6 +21,7 @@ from sim.studies.calibration import (
     load_targets,
 )
 from sim.studies.calibration.targets import prior_bounds
+from sim.studies.provenance import git_state, source_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {
@@ -365,6 +366,10 @@ def test_an_unfinished_fit_shows_its_posterior_so_far(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "unfinished, 1 generations" in result.output
     assert "sessions (0 h 00 min of fitting on record)" in result.output  # the stopped one counts
+    # Which code drew the generations (the commit, and a digest of the source).
+    commit = (git_state()["commit"] or "outside git")[:10]
+    assert f"code: from generation 0, {commit}" in result.output
+    assert f"(source {source_digest()[:8]})" in result.output
     assert "supervisor_quality_mean" in result.output and "Converged: no" in result.output
     assert not out.exists()  # looking did not fit
     # A snapshot of the posterior so far is a calibration folder runs can draw from.

@@ -159,6 +159,9 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
     typer.echo(f"{folder}: unfinished, {info['generations']} generations, "
                f"{info['simulations']} simulations, {len(info['sessions'])} sessions "
                f"({minutes // 60:.0f} h {minutes % 60:02.0f} min of fitting on record)")
+    code = _code_history(info["sessions"])
+    if code:
+        typer.echo("code: " + "; ".join(code))
     if info["particles_drawn"]:
         pace = info["particles_per_minute"]
         left = ("" if pace is None else f"; {pace:.2g} particles a minute lately, about "
@@ -183,6 +186,23 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
                         EXIT_FAILED) from None
         typer.echo(f"\nPosterior so far written to {snapshot} (use it as `calibration: "
                    f"{snapshot}`)")
+
+
+def _code_history(sessions: list[dict]) -> list[str]:
+    """Which code drew which generations, one phrase per change the sessions record."""
+    phrases, last = [], None
+    for session in sessions:
+        code = session.get("code")
+        if code is None or code.get("source_sha256") == last:
+            continue
+        last = code.get("source_sha256")
+        commit = (code.get("commit") or "outside git")[:10] + (
+            " with changes" if code.get("dirty") else "")
+        phrases.append(f"from generation {session['first_generation']}, {commit} (source "
+                       f"{last[:8]})")
+    if phrases and sessions and sessions[0].get("code") is None:
+        phrases.insert(0, "earlier sessions did not record theirs")
+    return phrases
 
 
 def _echo_convergence(verdict: dict) -> None:
