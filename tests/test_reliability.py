@@ -6,6 +6,7 @@ failed or stopped short, 2 bad input, 130 Ctrl-C, 143 SIGTERM)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -448,8 +449,28 @@ FIT = {
 }
 
 
+@pytest.fixture(scope="module")
+def uninterrupted_fit(tmp_path_factory) -> pd.DataFrame:
+    """The posterior of FIT run through on one worker: what every stopped and resumed fit must
+    give. One run serves the three signals on every xdist worker: the first to need it runs it
+    under a lock in the session's shared temporary folder; the others wait and read it."""
+    folder = tmp_path_factory.getbasetemp().parent / "uninterrupted_fit"
+    folder.mkdir(exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        posterior = folder / "clean" / "posterior.parquet"
+        if not posterior.is_file():
+            path = folder / "fit.yaml"
+            path.write_text(yaml.safe_dump(FIT))
+            clean = _start(folder, "calibrate", path, "--out", folder / "clean", "--workers", 1)
+            _, stderr = clean.communicate(timeout=600)
+            assert clean.returncode == 0, stderr
+        return pd.read_parquet(posterior)
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
-def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop):
+def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop,
+                                                                 uninterrupted_fit):
     path = tmp_path / "fit.yaml"
     path.write_text(yaml.safe_dump(FIT))
     out = tmp_path / "cal"
@@ -488,11 +509,7 @@ def test_a_calibration_stopped_leaves_no_process_and_carries_on(tmp_path, stop):
     assert (out / "calibration.json").is_file()
     # Stopped part-way and carried on on two workers, the fit is the one that ran through on
     # one.
-    clean = _start(tmp_path, "calibrate", path, "--out", tmp_path / "clean", "--workers", 1)
-    _, stderr = clean.communicate(timeout=600)
-    assert clean.returncode == 0, stderr
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"),
-                                  pd.read_parquet(tmp_path / "clean" / "posterior.parquet"))
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"), uninterrupted_fit)
     # The finished fit says whether its intervals can be trusted, criterion by criterion.
     assert "Converged: " in stdout and "  ess: " in stdout and "  median_shift: " in stdout
     # Each session records the code it ran and the generation it started drawing.

@@ -160,9 +160,9 @@ class Study(BaseModel):
         arm and design point (common random numbers). 'evidence' draws from the published
         distributions (sim.studies.uncertainty), 'posterior' from the calibration folder."""
         if self.uncertainty == "evidence":
-            from sim.studies.uncertainty import draw_parameters
+            from sim.studies.uncertainty import draw_worlds
 
-            return [draw_parameters(seed) for seed in self.seeds()]
+            return draw_worlds(self.seeds())
         if self.uncertainty != "posterior" or self.calibration is None:
             return [{} for _ in range(self.replications)]
         return [dict(d) for d in _posterior_draws(self.calibration, self.replications,

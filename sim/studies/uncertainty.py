@@ -34,13 +34,18 @@ def draw_parameters(seed: int, names: tuple[str, ...] | None = None) -> dict[str
     Each parameter has its own sub-stream (keyed by its name), so adding a parameter to
     UNCERTAIN leaves the others' draws alone.
     """
-    out = {}
+    return draw_worlds([seed], names)[0]
+
+
+def draw_worlds(seeds: Any, names: tuple[str, ...] | None = None) -> list[dict[str, float]]:
+    """`draw_parameters` for each seed, with one quantile call per parameter for all of them."""
+    seeds = [int(s) for s in seeds]
+    columns = {}
     for name in sorted(UNCERTAIN if names is None else names):
-        u = UNCERTAIN[name]
         key = int.from_bytes(name.encode(), "little") % (2**63)
-        g = np.random.default_rng([_STREAM, int(seed), key])
-        out[name] = quantile(u, float(g.random()))
-    return out
+        p = np.array([np.random.default_rng([_STREAM, s, key]).random() for s in seeds])
+        columns[name] = np.atleast_1d(quantile(UNCERTAIN[name], p))
+    return [{name: float(v[i]) for name, v in columns.items()} for i in range(len(seeds))]
 
 
 def quantile(u: Uncertain, p: float | np.ndarray) -> Any:
