@@ -3,6 +3,8 @@ finished fit records it."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -171,8 +173,12 @@ def test_a_posterior_still_moving_is_seen_to_move():
         verdict = convergence.check(generation_pair(g, shift=0.2), WIDE, RULE)
         caught += not verdict["criteria"]["median_shift"]["held"]
         if not verdict["criteria"]["median_shift"]["held"]:
-            assert verdict["criteria"]["median_shift"]["detail"].startswith(
-                "moved beyond noise: p0 ")
+            detail = verdict["criteria"]["median_shift"]["detail"]
+            assert detail.startswith("moved beyond noise (share of the prior range): p0 ")
+            # Each parameter named is past its own allowance, as the line says.
+            for name, move, allowed in re.findall(
+                    r"(p\d+) ([\d.]+)% \(SE [\d.]+%; counts past ([\d.]+)%\)", detail):
+                assert float(move) >= float(allowed), (name, detail)
     assert caught / 200 >= 0.9
 
 
