@@ -454,7 +454,11 @@ def uninterrupted_fit(tmp_path_factory) -> pd.DataFrame:
     """The posterior of FIT run through on one worker: what every stopped and resumed fit must
     give. One run serves the three signals on every xdist worker: the first to need it runs it
     under a lock in the session's shared temporary folder; the others wait and read it."""
-    folder = tmp_path_factory.getbasetemp().parent / "uninterrupted_fit"
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist the workers' folders share a parent of this session's own; without it the
+    # parent is shared with earlier sessions, whose fit may come from other code.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "uninterrupted_fit"
     folder.mkdir(exist_ok=True)
     with open(folder / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
