@@ -117,15 +117,35 @@ def test_same_seed_one_worker_gives_the_same_posterior(fitted, tmp_path):
                                   fitted.predictive.to_numpy(float))
 
 
-def test_two_workers_give_the_same_posterior_as_one(fitted, tmp_path):
-    # Each particle is drawn by its own seeded job, and the jobs come back in order.
+def test_two_workers_give_the_same_posterior_as_one_and_the_bar_follows_each_particle(
+        fitted, tmp_path, capsys, monkeypatch):
+    # Each particle is drawn by its own seeded job, and the jobs come back in order. A
+    # generation of the long fit takes hours: the bar must move with its particles, and
+    # showing it must change nothing.
+    seen = []
+    shown = engine._GenerationBar.particle
+    monkeypatch.setattr(engine._GenerationBar, "particle", lambda bar, *args: (
+        seen.append(args), shown(bar, *args)))
     pooled = calibrate(write(tmp_path, TINY), out=tmp_path / "pooled", workers=2,
-                       progress=False)
+                       progress=True)
     np.testing.assert_array_equal(pooled.posterior.to_numpy(), fitted.posterior.to_numpy())
     np.testing.assert_array_equal(pooled.generations["epsilon"].to_numpy(),
                                   fitted.generations["epsilon"].to_numpy())
     np.testing.assert_array_equal(pooled.predictive.to_numpy(float),
                                   fitted.predictive.to_numpy(float))
+    gens = pooled.generations
+    lines = [line for line in capsys.readouterr().err.splitlines() if " stored: " in line]
+    assert lines == [f"generation {g.generation} stored: epsilon {g.epsilon:.3g}, "
+                     f"{g.samples:,} candidates, accepted {g.acceptance_rate:.1%}"
+                     for g in gens.itertuples()]
+    for g in gens.itertuples():
+        calls = [c for c in seen if c[0] == g.generation]
+        assert [c[1] for c in calls] == list(range(9))  # 0 of 8 first, then one at a time
+        assert all(c[2] == 8 for c in calls)
+        tried = [c[3] for c in calls]
+        assert tried == sorted(tried) and tried[-1] == g.samples
+        assert calls[-1][4] == pytest.approx(g.epsilon)
+    assert any(c[0] == -1 and c[4] != c[4] for c in seen)  # the prior sample has no epsilon
 
 
 def interrupt_the_second_generation(monkeypatch) -> dict:

@@ -443,10 +443,12 @@ def _run_generations(abc: Any, targets: TargetsFile, show: bool, work: Path,
     """Run pyabc one generation at a time until a stopping rule holds; return which."""
     s = targets.abc
     history = abc.history
-    done = 0 if history.max_t < 0 else history.max_t + 1
-    bar = _GenerationBar(show, s.generations, done)
+    bar = _GenerationBar(show, s.generations)
     deadline = None if s.max_minutes is None else time.monotonic() + 60 * s.max_minutes
     ranges = _ranges(targets)
+    if show:  # epsilon is set before a generation samples; the prior sample (t = -1) has none
+        abc.sampler.on_particle = lambda t, drawn, n, tried: bar.particle(
+            t, drawn, n, tried, float(abc.eps(t)) if t >= 0 else float("nan"))
     with bar:
         while True:
             pops = history.get_all_populations()
@@ -480,17 +482,21 @@ def _run_generations(abc: Any, targets: TargetsFile, show: bool, work: Path,
             abc.sampler.forget()  # the generation is in the history now
             pops = history.get_all_populations()
             last = pops.iloc[-1]
-            bar.update(int(last["t"]) + 1, last["particles"] / max(last["samples"], 1),
-                       float(last["epsilon"]))
+            bar.stored(int(last["t"]), last["particles"] / max(last["samples"], 1),
+                       float(last["epsilon"]), int(last["samples"]))
 
 
 class _GenerationBar:
-    """A rich progress bar on stderr: generation, acceptance rate, epsilon, time left."""
+    """A rich progress bar on stderr for the generation under way (particles drawn of the
+    population, the candidates they took, the acceptance rate, epsilon, time left), and a line
+    for each generation stored. A generation of a long fit takes hours, so the bar moves with
+    its particles rather than with whole generations."""
 
-    def __init__(self, show: bool, total: int, done: int):
-        self.show, self.total, self.done = show, total, done
+    def __init__(self, show: bool, total: int):
+        self.show, self.total = show, total
         self._bar: Any = None
         self._task: Any = None
+        self._t: int | None = None
 
     def __enter__(self) -> _GenerationBar:
         if self.show:
@@ -504,20 +510,37 @@ class _GenerationBar:
                 TimeRemainingColumn,
             )
 
+            # Particles come a few a minute late in a long fit: time left is estimated over
+            # the last quarter of an hour, not rich's default half-minute.
             self._bar = Progress(
-                TextColumn("generation"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("accepted {task.fields[rate]}  epsilon {task.fields[eps]}"),
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("particles from {task.fields[candidates]} candidates (accepted "
+                           "{task.fields[rate]})  epsilon {task.fields[eps]}"),
                 TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                console=Console(stderr=True))
+                console=Console(stderr=True), speed_estimate_period=900)
             self._bar.start()
-            self._task = self._bar.add_task("fit", total=self.total, completed=self.done,
-                                            rate="-", eps="-")
         return self
 
-    def update(self, generation: int, rate: float, eps: float) -> None:
+    def particle(self, t: int, drawn: int, n: int, tried: int, eps: float) -> None:
+        """Show generation `t`'s `drawn` particles of `n`, from `tried` candidates."""
+        if self._bar is None:
+            return
+        fields = {"candidates": f"{tried:,}", "rate": f"{drawn / max(tried, 1):.1%}",
+                  "eps": "-" if eps != eps else f"{eps:.3g}"}
+        if t != self._t:
+            if self._task is not None:
+                self._bar.remove_task(self._task)
+            self._t = t
+            label = "calibration sample" if t < 0 else f"generation {t} (of at most {self.total})"
+            self._task = self._bar.add_task(label, total=n, completed=drawn, **fields)
+        else:
+            self._bar.update(self._task, completed=drawn, **fields)
+
+    def stored(self, generation: int, rate: float, eps: float, samples: int) -> None:
+        """Say that generation `generation` is stored."""
         if self._bar is not None:
-            self._bar.update(self._task, completed=generation, rate=f"{rate:.1%}",
-                             eps=f"{eps:.3g}")
+            self._bar.console.print(f"generation {generation} stored: epsilon {eps:.3g}, "
+                                    f"{samples:,} candidates, accepted {rate:.1%}")
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

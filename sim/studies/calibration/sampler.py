@@ -25,7 +25,7 @@ import pickle
 import random
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any
@@ -43,12 +43,15 @@ _GLOBAL_GENERATORS = threading.Lock()
 class SeededSampler(MappingSampler):
     """One seeded job per particle, run in this process (1 worker), on a local pool
     (`workers` > 1) or on the Dask cluster at `cluster`; finished jobs are kept in `journal`
-    (a folder) until their generation is stored. `close()` ends the pool."""
+    (a folder) until their generation is stored. `on_particle(t, drawn, n, tried)`, when set,
+    hears of each particle as it is drawn (those the journal held first): the generation, the
+    particles drawn of `n` and the candidates they took. `close()` ends the pool."""
 
     def __init__(self, workers: int = 1, cluster: str | None = None,
                  journal: Path | None = None):
         super().__init__(map_=map)
         self.workers, self.cluster, self.journal = workers, cluster, journal
+        self.on_particle: Callable[[int, int, int, int], None] | None = None
         self._pool: Any = None
         self._client: Any = None
 
@@ -118,11 +121,17 @@ class SeededSampler(MappingSampler):
         todo = {i: s for i, s in enumerate(seeds) if i not in results}
         if kept is not None and todo:
             kept.mkdir(parents=True, exist_ok=True)
+        tried = sum(count for _, count in results.values())
+        if self.on_particle is not None:
+            self.on_particle(t, len(results), n, tried)
         for i, result in self._run(job, todo):
             results[i] = result
+            tried += result[1]
             if kept is not None:
                 store.atomic_write(kept / _entry(i, seeds[i]), pickle.dumps(result))
-        self.nr_evaluations_ = sum(tried for _, tried in results.values())
+            if self.on_particle is not None:
+                self.on_particle(t, len(results), n, tried)
+        self.nr_evaluations_ = tried
         sample = self._create_empty_sample()
         for i in range(n):
             sample += results[i][0]
