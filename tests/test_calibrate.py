@@ -134,10 +134,17 @@ def test_two_workers_give_the_same_posterior_as_one_and_the_bar_follows_each_par
     np.testing.assert_array_equal(pooled.predictive.to_numpy(float),
                                   fitted.predictive.to_numpy(float))
     gens = pooled.generations
-    lines = [line for line in capsys.readouterr().err.splitlines() if " stored: " in line]
+    err = capsys.readouterr().err.splitlines()  # not a terminal: a line per tenth, as in a log
+    lines = [line for line in err if " stored: " in line]
     assert lines == [f"generation {g.generation} stored: epsilon {g.epsilon:.3g}, "
                      f"{g.samples:,} candidates, accepted {g.acceptance_rate:.1%}"
                      for g in gens.itertuples()]
+    for g in gens.itertuples():
+        logged = [line.split("UTC  ", 1)[1] for line in err
+                  if f"UTC  generation {g.generation} (of at most " in line]
+        assert [int(line.split(": ")[1].split("/")[0]) for line in logged] == list(range(9))
+        assert logged[-1].endswith(f": 8/8 particles from {g.samples:,} candidates (accepted "
+                                   f"{g.acceptance_rate:.1%}), epsilon {g.epsilon:.3g}")
     for g in gens.itertuples():
         calls = [c for c in seen if c[0] == g.generation]
         assert [c[1] for c in calls] == list(range(9))  # 0 of 8 first, then one at a time
@@ -146,6 +153,35 @@ def test_two_workers_give_the_same_posterior_as_one_and_the_bar_follows_each_par
         assert tried == sorted(tried) and tried[-1] == g.samples
         assert calls[-1][4] == pytest.approx(g.epsilon)
     assert any(c[0] == -1 and c[4] != c[4] for c in seen)  # the prior sample has no epsilon
+
+
+def test_the_bar_is_live_in_a_terminal_and_a_line_a_tenth_in_a_log(monkeypatch, capsys):
+    """A fit left running with stderr in a log file (or on a batch queue) would show no live
+    bar until it ends: it writes a timestamped line at each tenth of the generation instead,
+    with the time left at its own pace once it has some."""
+    def carry_on_generation_12(bar):
+        for drawn in range(226, 301):  # 226 particles from the journal, then one at a time
+            bar.particle(12, drawn, 300, 3724 + 16 * (drawn - 226), 1.2)
+        bar.stored(12, 300 / 4908, 1.2, 4908)
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    with engine._GenerationBar(True, 40) as bar:
+        carry_on_generation_12(bar)
+    lines = [line.split("UTC  ", 1)[-1] for line in capsys.readouterr().err.splitlines()]
+    assert [line.split(" particles")[0] for line in lines[:-1]] == [
+        f"generation 12 (of at most 40): {k}/300" for k in (226, 240, 270, 300)]
+    assert ["left" in line for line in lines[:-1]] == [False, True, True, False]
+    assert lines[-2] == ("generation 12 (of at most 40): 300/300 particles from 4,908 "
+                         "candidates (accepted 6.1%), epsilon 1.2")
+    assert lines[-1] == "generation 12 stored: epsilon 1.2, 4,908 candidates, accepted 6.1%"
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    with engine._GenerationBar(True, 40) as bar:
+        carry_on_generation_12(bar)
+        (task,) = bar._bar.tasks
+        assert (task.completed, task.total, task.fields["candidates"]) == (300, 300, "4,908")
+    assert bar._log is None
+    assert "generation 12 stored: epsilon 1.2" in capsys.readouterr().err
 
 
 def interrupt_the_second_generation(monkeypatch) -> dict:

@@ -490,17 +490,28 @@ class _GenerationBar:
     """A rich progress bar on stderr for the generation under way (particles drawn of the
     population, the candidates they took, the acceptance rate, epsilon, time left), and a line
     for each generation stored. A generation of a long fit takes hours, so the bar moves with
-    its particles rather than with whole generations."""
+    its particles rather than with whole generations. When stderr is not a terminal (a fit
+    left running with its output in a log file, or on a cluster's batch queue), a live bar
+    would show nothing until the end: the progress is then written as a timestamped line at
+    each tenth of the population instead."""
 
     def __init__(self, show: bool, total: int):
         self.show, self.total = show, total
         self._bar: Any = None
         self._task: Any = None
         self._t: int | None = None
+        self._log: Any = None  # the console lines go to when stderr is not a terminal
+        self._logged = -1  # the tenth of the population last written to the log
+        self._since: tuple[float, int] = (0.0, 0)  # (clock, particles) when this run met `_t`
 
     def __enter__(self) -> _GenerationBar:
         if self.show:
             from rich.console import Console
+
+            console = Console(stderr=True)
+            if not console.is_terminal and not console.is_jupyter:  # notebooks show a bar
+                self._log = console
+                return self
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -517,12 +528,14 @@ class _GenerationBar:
                 TextColumn("particles from {task.fields[candidates]} candidates (accepted "
                            "{task.fields[rate]})  epsilon {task.fields[eps]}"),
                 TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                console=Console(stderr=True), speed_estimate_period=900)
+                console=console, speed_estimate_period=900)
             self._bar.start()
         return self
 
     def particle(self, t: int, drawn: int, n: int, tried: int, eps: float) -> None:
         """Show generation `t`'s `drawn` particles of `n`, from `tried` candidates."""
+        if self._log is not None:
+            self._log_particle(t, drawn, n, tried, eps)
         if self._bar is None:
             return
         fields = {"candidates": f"{tried:,}", "rate": f"{drawn / max(tried, 1):.1%}",
@@ -536,11 +549,34 @@ class _GenerationBar:
         else:
             self._bar.update(self._task, completed=drawn, **fields)
 
+    def _log_particle(self, t: int, drawn: int, n: int, tried: int, eps: float) -> None:
+        """Write a line when generation `t` starts (or carries on) and at each tenth of it."""
+        now = time.monotonic()
+        if t != self._t:
+            self._t, self._since, self._logged = t, (now, drawn), -1
+        tenth = 10 * drawn // max(n, 1)
+        if tenth == self._logged:
+            return
+        self._logged = tenth
+        label = "calibration sample" if t < 0 else f"generation {t} (of at most {self.total})"
+        line = (f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC  {label}: {drawn}/{n} particles from "
+                f"{tried:,} candidates (accepted {drawn / max(tried, 1):.1%})")
+        if eps == eps:
+            line += f", epsilon {eps:.3g}"
+        clock, first = self._since
+        if first < drawn < n:  # time left at this run's own pace in this generation
+            left = (now - clock) / (drawn - first) * (n - drawn)
+            line += f", about {timedelta(seconds=round(left))} left"
+        self._log.print(line, markup=False, highlight=False, soft_wrap=True)
+
     def stored(self, generation: int, rate: float, eps: float, samples: int) -> None:
         """Say that generation `generation` is stored."""
-        if self._bar is not None:
-            self._bar.console.print(f"generation {generation} stored: epsilon {eps:.3g}, "
-                                    f"{samples:,} candidates, accepted {rate:.1%}")
+        console = self._log if self._log is not None else (
+            self._bar.console if self._bar is not None else None)
+        if console is not None:
+            console.print(f"generation {generation} stored: epsilon {eps:.3g}, "
+                          f"{samples:,} candidates, accepted {rate:.1%}",
+                          markup=False, highlight=False, soft_wrap=True)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
