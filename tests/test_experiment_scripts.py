@@ -153,3 +153,72 @@ def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, script, args, wo
     assert lines[0].startswith(f"experiments/{script.name}: ")
     assert words in lines[0]
     assert not out.exists() and not (tmp_path / "results").exists()
+
+
+ADOPT = EXPERIMENTS / "adopt_published_fit.py"
+
+
+def test_the_defaults_are_what_adopting_the_committed_fit_gives():
+    """Medians, reciprocity's distribution, ENGAGEMENT_SD and the effects it converts, the
+    ODD's formulas and the interaction spec's level all agree with the fit the defaults cite."""
+    from sim.model.sources import PUBLISHED_FIT
+
+    result = _run(ADOPT, ROOT / PUBLISHED_FIT, "--check", cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "would change" not in result.stdout
+
+
+def test_adopting_another_fit_rewrites_the_defaults_and_what_follows_from_them(tmp_path):
+    """On a copy of the repository, adopting a fit whose supervisors spread staff more (a
+    climate effect 1.8x the committed median) moves the fitted defaults, re-measures
+    ENGAGEMENT_SD and so every converted effect; the copy's parameter tests then pass, and
+    adopting the same fit again changes nothing."""
+    import os
+    import shutil
+
+    from sim.model.sources import PUBLISHED_FIT
+
+    copy = tmp_path / "repo"
+    for part in ("sim", "docs", "tests", "README.md", "pyproject.toml"):
+        source = ROOT / part
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, copy / part)
+    (copy / "experiments").mkdir()
+    for name in (ADOPT.name, "calibration_published_long.yaml", "reciprocity_interaction.yaml"):
+        shutil.copy(EXPERIMENTS / name, copy / "experiments" / name)
+    fake = copy / "experiments" / "results" / "another_fit"
+    shutil.copytree(ROOT / PUBLISHED_FIT, fake)
+    posterior = pd.read_parquet(fake / "posterior.parquet")
+    posterior["supervisor_climate_effect"] *= 1.8
+    posterior["reciprocity_strength"] *= 1.5
+    posterior.to_parquet(fake / "posterior.parquet")
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+
+    def run(*args):
+        return subprocess.run([sys.executable, *map(str, args)], cwd=copy, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    adopted = run(copy / "experiments" / ADOPT.name, fake)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    again = run(copy / "experiments" / ADOPT.name, fake, "--check")
+    assert again.returncode == 0 and "would change" not in again.stdout, again.stdout
+    probe = run("-c", "from sim.model.parameters import Parameters as P; "
+                "from sim.model import sources as s; p = P(); print(s.PUBLISHED_FIT, "
+                "s.ENGAGEMENT_SD, p.supervisor_climate_effect, p.reciprocity_strength, "
+                "p.coaching_effect, p.hr_effect, p.mission_effect)")
+    fit, sd, climate, strength, coaching, hr, mission = probe.stdout.split()
+    defaults = Parameters()
+    assert fit == "experiments/results/another_fit"
+    assert float(climate) == pytest.approx(1.8 * defaults.supervisor_climate_effect, rel=0.01)
+    assert float(strength) == pytest.approx(1.5 * defaults.reciprocity_strength, rel=0.01)
+    # Staff spread more, so the same published d is a larger step (about 0.13 against 0.103).
+    assert float(sd) > 1.1 * 0.103
+    for new, old in ((coaching, defaults.coaching_effect), (hr, defaults.hr_effect),
+                     (mission, defaults.mission_effect)):
+        assert float(new) / old == pytest.approx(float(sd) / 0.103, rel=0.05)
+    recip = (copy / "experiments" / "reciprocity_interaction.yaml").read_text()
+    assert f"reciprocity_strength: {{levels: [{strength}, 0.0]}}" in recip
+    tests = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                "tests/test_parameters.py", "-k", "published_fit or conversion or "
+                "programme_effects or distribution_centred")
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert tests.stdout.splitlines()[-1].startswith("4 passed"), tests.stdout[-3000:]

@@ -148,7 +148,7 @@ def test_the_published_fit_sets_its_parameters_to_its_posterior_medians():
     fit = load_calibration(root / PUBLISHED_FIT)
     shipped = load_targets(root / "experiments" / "calibration_published_long.yaml")
     assert fit.targets.fingerprint() == shipped.fingerprint()
-    assert f"generation {fit.info['generation']}," in _FIT
+    assert f"generation {fit.generation}," in _FIT
     defaults = Parameters()
     for name, median in fit.median().items():
         assert getattr(defaults, name) == float(f"{median:.3g}"), name

@@ -72,6 +72,11 @@ class Calibration:
     def parameters(self) -> list[str]:
         return list(self.targets.fit)
 
+    @property
+    def generation(self) -> int:
+        """The generation the posterior comes from (the last one stored)."""
+        return int(self.generations["generation"].max())
+
     def median(self) -> dict[str, float]:
         """Weighted posterior median of each fitted parameter."""
         return {p: weighted_quantile(self.posterior[p], self.posterior["weight"], 0.5)
