@@ -16,6 +16,7 @@ from sim.studies import specfile, validation
 from sim.studies.calibration import (
     CalibrationError,
     calibrate,
+    convergence,
     engine,
     load_calibration,
     load_targets,
@@ -284,6 +285,21 @@ def test_a_generation_stopped_part_way_keeps_its_particles_and_the_posterior(
     assert len(list(journal.glob("*.pickle"))) == 4
     result = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(out), "--status"])
     assert "generation 1 under way: 4 of 8 particles drawn" in result.output, result.output
+    assert "effective sample size so far" not in result.output  # under five drawn
+    # The weights the journal holds are the ones the finished generation stores, up to scale.
+    import pickle
+
+    drawn = [p for f in sorted(journal.glob("*.pickle"))
+             for p in pickle.loads(f.read_bytes())[0].accepted_particles]
+    stored, w = fitted.history().get_distribution(m=0, t=1)
+    names = list(TINY["fit"])
+    rows = [int(np.flatnonzero(np.isclose(stored[names].to_numpy(),
+                                          [p.parameter[n] for n in names]).all(axis=1))[0])
+            for p in drawn]
+    ratio = np.array([p.weight for p in drawn]) / np.asarray(w)[rows]
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+    assert engine._journal_ess_share(list(journal.glob("*.pickle")), least=1) == pytest.approx(
+        convergence.effective_sample_size(np.asarray(w)[rows]) / 4)
     stopped_at = len(jobs)
     cal = calibrate(path, out=out, workers=1, progress=False)
     assert len(jobs) - stopped_at == 4  # the particles the journal lacked, and no more
@@ -373,8 +389,28 @@ def test_the_pace_of_a_generation_comes_from_its_last_particles(tmp_path):
     assert resumed["particles_per_minute"] == pytest.approx(3.0)
     assert engine.journal_progress(tmp_path, since=1_000_000 + 3600 + 560)[
         "particles_per_minute"] is None  # under five this session
-    assert engine.journal_progress(tmp_path / "none") == {"particles_drawn": 0,
-                                                          "particles_per_minute": None}
+    assert engine.journal_progress(tmp_path / "none") == {
+        "particles_drawn": 0, "particles_per_minute": None, "ess_share_so_far": None}
+
+
+def test_the_journal_foretells_the_weights_effective_sample_size(tmp_path):
+    import pickle
+    from types import SimpleNamespace
+
+    def entry(i, weights):
+        particles = [SimpleNamespace(weight=w) for w in weights]
+        (tmp_path / f"{i}-{i}.pickle").write_bytes(
+            pickle.dumps((SimpleNamespace(accepted_particles=particles), 7)))
+
+    for i in range(4):
+        entry(i, [2.0])
+    assert engine.journal_progress(tmp_path)["ess_share_so_far"] is None  # under five
+    entry(4, [2.0])
+    assert engine.journal_progress(tmp_path)["ess_share_so_far"] == pytest.approx(1.0)
+    entry(5, [30.0])  # one heavy particle: ESS (40)^2 / (5*4 + 900) = 1.739 of 6
+    (tmp_path / "6-6.pickle").write_bytes(b"cut short")  # left out, as the fit draws it again
+    assert engine.journal_progress(tmp_path)["ess_share_so_far"] == pytest.approx(
+        1600 / 920 / 6)
 
 
 def test_a_damaged_journal_entry_is_drawn_again(fitted, tmp_path, monkeypatch):

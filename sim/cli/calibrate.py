@@ -169,6 +169,11 @@ def _show_status(targets: Path | None, stores: Path | None, out: Path | None,
         typer.echo(f"generation {info['generations']} under way: {info['particles_drawn']} of "
                    f"{info['population_size']} particles drawn (kept if the fit is stopped)"
                    f"{left}")
+        share = info.get("ess_share_so_far")
+        if share is not None:
+            typer.echo(f"  their weights' effective sample size so far: {share:.0%} of them "
+                       f"(convergence asks {spec.abc.convergence.ess_fraction:.0%} of the "
+                       "finished generation)")
     typer.echo(cal.generations[["generation", "epsilon", "samples", "acceptance_rate", "ess"]]
                .to_string(index=False, float_format="{:.4g}".format))
     _echo_convergence(info["convergence"])

@@ -725,11 +725,30 @@ def journal_progress(folder: Path, recent: int = 20, since: float | None = None
     a stop does not lose) and the pace of the `recent` last ones drawn `since` (the latest
     session's start: the pause between two sessions is no part of the pace), in particles a
     minute (None under five, or when they were all written within a second)."""
-    times = sorted(p.stat().st_mtime for p in folder.glob("*.pickle"))
+    paths = list(folder.glob("*.pickle"))
+    times = sorted(p.stat().st_mtime for p in paths)
     last = [t for t in times if since is None or t >= since][-recent:]
     span = (last[-1] - last[0]) if len(last) >= 5 else 0.0
     return {"particles_drawn": len(times),
-            "particles_per_minute": 60 * (len(last) - 1) / span if span >= 1 else None}
+            "particles_per_minute": 60 * (len(last) - 1) / span if span >= 1 else None,
+            "ess_share_so_far": _journal_ess_share(paths)}
+
+
+def _journal_ess_share(paths: list[Path], least: int = 5) -> float | None:
+    """The effective sample size of the journalled particles' importance weights, as a share
+    of their number (None under `least`). pyabc weighs each particle as it is drawn, so this
+    foretells the generation's weight degeneracy before it ends; an entry that cannot be read
+    is left out (the fit draws it again)."""
+    weights = []
+    for path in paths:
+        try:
+            sample = pickle.loads(path.read_bytes())[0]
+            weights += [p.weight for p in sample.accepted_particles]
+        except Exception:  # noqa: BLE001,S112 (any damage: the entry is drawn again)
+            continue
+    if len(weights) < least or not np.sum(weights) > 0:
+        return None
+    return convergence.effective_sample_size(weights) / len(weights)
 
 
 def write_snapshot(cal: Calibration, folder: str | Path) -> Path:
