@@ -51,5 +51,5 @@ bench-calibrate: $(STAMP)  ## full calibration of the synthetic example chain: t
 	$(BIN)/python benchmarks/bench_calibrate.py --workers $(WORKERS)
 
 .PHONY: fit-long
-fit-long: $(STAMP)  ## carry on the long published fit from its committed working folder (Ctrl-C keeps what it drew); CLUSTER=tcp://host:8786 runs it on a Dask cluster
+fit-long: $(STAMP)  ## the long published fit: carries on from a committed working folder (Ctrl-C keeps what it drew); finished, it returns the committed fit; CLUSTER=tcp://host:8786 runs it on a Dask cluster
 	$(BIN)/loyalty-sim calibrate experiments/calibration_published_long.yaml $(if $(CLUSTER),--cluster $(CLUSTER),--workers $(WORKERS)) --out experiments/results/published_fit_long
