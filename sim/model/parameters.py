@@ -76,10 +76,10 @@ class Parameters:
         0.5, "0-1 score", "Mean leadership quality of store supervisors.", **SHARE,
         group="supervision")
     supervisor_quality_sd: float = _p(
-        0.18, "0-1 score", "Store-to-store spread of supervisor quality: the main source of "
+        0.177, "0-1 score", "Store-to-store spread of supervisor quality: the main source of "
         "between-store variance (Beck & Harter 2015).", low=0.0, high=0.5, group="supervision")
     supervisor_climate_effect: float = _p(
-        0.378, "engagement/quality", "How strongly the supervisor's quality sets the drivers' "
+        0.364, "engagement/quality", "How strongly the supervisor's quality sets the drivers' "
         "level that employees settle at.", low=0.0, high=3.0, group="supervision")
     coaching_hours: float = _p(
         0.5, "h/supervisor/week", "Coaching time each supervisor spends per week (one hour per "
@@ -130,7 +130,7 @@ class Parameters:
 
     # --- reciprocity -------------------------------------------------------------------------
     reciprocity_strength: float = _p(
-        0.0829, "0-1 score/share", "How strongly the customers staff serve act back on them: "
+        0.0757, "0-1 score/share", "How strongly the customers staff serve act back on them: "
         "purpose and affiliation rise with the share of fully engaged visitors, strain with "
         "the share of hostile visitors and repeat complaints (each above a typical firm's "
         "mix). 0 switches the loop off.", low=0.0, high=5.0, group="reciprocity")
@@ -174,7 +174,7 @@ class Parameters:
         0.40, "share/year", "Voluntary quits per year of an average-engaged, unstrained "
         "employee (front-line service work).", low=0.0, high=0.99, group="employees")
     quit_engagement_sensitivity: float = _p(
-        5.78, "log-hazard/engagement", "How steeply the quit hazard falls with engagement.",
+        5.14, "log-hazard/engagement", "How steeply the quit hazard falls with engagement.",
         low=0.0, high=20.0, group="employees")
     quit_strain_sensitivity: float = _p(
         1.5, "x hazard/strain", "Extra quit hazard per unit of strain.", low=0.0, high=20.0,
@@ -244,14 +244,14 @@ class Parameters:
         0.5, "visits/customer/week", "Visit rate of a customer of middling emotional "
         "engagement.", low=0.0, high=7.0, group="customers")
     visit_engagement_slope: float = _p(
-        0.343, "x visits/engagement", "Relative change in visit rate per unit of emotional "
+        0.395, "x visits/engagement", "Relative change in visit rate per unit of emotional "
         "engagement (emotion, not rational satisfaction, drives visits).", low=0.0, high=5.0,
         group="customers")
     basket: float = _p(
         60.0, "$/visit", "Spend per visit of a customer of middling engagement.", low=0.0, high=1e5,
         group="customers")
     spend_engagement_slope: float = _p(
-        0.272, "x spend/engagement", "Relative change in spend per visit (share of wallet) per "
+        0.168, "x spend/engagement", "Relative change in spend per visit (share of wallet) per "
         "unit of emotional engagement.", low=0.0, high=5.0, group="customers")
     wallet_spread: float = _p(
         0.4, "log-sd", "Spread of customers' wallet sizes.", low=0.0, high=3.0,
@@ -263,14 +263,14 @@ class Parameters:
         2000.0, "$/store/week", "Rent and overheads of a store of average size.", low=0.0, high=1e7,
         group="customers")
     expectation: float = _p(
-        0.748, "0-1 score", "Service quality customers expect; encounters are appraised against "
+        0.746, "0-1 score", "Service quality customers expect; encounters are appraised against "
         "it.", **SHARE, group="customers")
     local_market_spread: float = _p(
-        0.0281, "0-1 score", "Store-to-store spread of what local customers expect (competition, "
+        0.0343, "0-1 score", "Store-to-store spread of what local customers expect (competition, "
         "neighbourhood): differences in attachment that staff do not cause.", low=0.0,
         high=0.5, group="customers")
     expectation_sd: float = _p(
-        0.0482, "0-1 score", "Spread of customers' personal expectations.", low=0.0, high=0.5,
+        0.0432, "0-1 score", "Spread of customers' personal expectations.", low=0.0, high=0.5,
         group="customers")
     satisfaction_adjustment: float = _p(
         0.6, "1/visit", "Rate at which rational satisfaction follows encounter quality.",
@@ -288,12 +288,12 @@ class Parameters:
         0.22, "share/year", "Churn of a customer of middling emotional engagement.", low=0.0,
         high=0.99, group="customers")
     churn_engagement_sensitivity: float = _p(
-        1.25, "log-hazard/engagement", "How steeply the churn hazard falls with emotional "
+        1.45, "log-hazard/engagement", "How steeply the churn hazard falls with emotional "
         "engagement.", low=0.0, high=20.0, group="customers")
 
     # --- acquisition and word of mouth -------------------------------------------------------
     acquisition_rate: float = _p(
-        1.24, "share of base/year", "Customers won by paid marketing per year, as a share of a "
+        1.3, "share of base/year", "Customers won by paid marketing per year, as a share of a "
         "store's initial customers, when its whole catchment is untapped.", low=0.0, high=10.0,
         group="acquisition")
     market_size: float = _p(
@@ -304,10 +304,10 @@ class Parameters:
         120.0, "$/customer", "Cost of one customer won by marketing (5-25x the weekly cost of "
         "keeping one).", low=0.0, high=1e6, group="acquisition")
     referral_rate: float = _p(
-        0.81, "referrals/fully engaged customer/year", "New customers brought by fully engaged "
+        0.954, "referrals/fully engaged customer/year", "New customers brought by fully engaged "
         "customers.", low=0.0, high=10.0, group="acquisition")
     deterrence: float = _p(
-        1.99, "share/AD share", "Loss of marketing conversions per unit share of actively "
+        1.91, "share/AD share", "Loss of marketing conversions per unit share of actively "
         "disengaged customers.", low=0.0, high=10.0, group="acquisition")
 
     # --- customer engagement programme (marketing-led) ----------------------------------------
