@@ -2,7 +2,7 @@
 them by the rules already stated (docs/ODD.md sections 7.7 and 9).
 
     python experiments/adopt_published_fit.py experiments/results/published_fit_long
-    python experiments/adopt_published_fit.py experiments/results/published_fit_long_gen6 --check
+    python experiments/adopt_published_fit.py experiments/results/published_fit_long --check
 
 The folder is a finished fit or a snapshot of an unfinished one (`loyalty-sim calibrate ...
 --status --snapshot FOLDER`), of experiments/calibration_published_long.yaml, inside the

@@ -118,8 +118,9 @@ PROVENANCE: dict[str, Provenance] = {
         "al. 2007), no published size"),
     "driver_baseline": fitted(
         "Gallup employee segments: about 30% engaged, 50% not, 20% actively disengaged; set by "
-        "hand (33%, 47%, 20% with the defaults of then); the published fit, which does not "
-        "hold them, moved the chain to 42%, 41%, 17% (30 stores, second year)"),
+        "hand (33%, 47%, 20% with the defaults of then); under the published fit's converged "
+        "medians, which were not fitted to them, 35%, 45%, 20% (8 chains of 30 stores, "
+        "second year)"),
     "driver_adjustment": assumed("drivers respond within a few months"),
     "driver_noise": assumed("week-to-week variation"),
     "trait_sd": fitted("Gallup employee segments (about 30% engaged, 20% actively "

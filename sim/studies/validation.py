@@ -77,32 +77,32 @@ TARGETS_BY_KEY = {t.key: t for t in TARGETS}
 # band or by tuning a constant that has a source of its own.
 KNOWN_MISSES: dict[str, str] = {
     "quartile_profitability": "with gross margin and fixed costs from published figures "
-    "(0.67; rent about $2,000 a store-week) and the fitted marketing (acquisition_rate 1.24, "
+    "(0.67; rent about $2,000 a store-week) and the fitted marketing (acquisition_rate 1.3, "
     "at $120 a customer won) the bottom quartile's margin is about nil (8 x 50 stores: "
-    "+0.3% against the top quartile's +20.5%), so the relative contrast is not defined in "
-    "any useful sense (+59 over those chains, -12.8 over the calibration test's 24 chains of "
-    "50 stores, +51 over its 80 of 10), not +20%; the band is kept and no cost is tuned to "
-    "meet it",
+    "+2.1% against the top quartile's +19.5%), so the relative contrast is not defined in "
+    "any useful sense (+8.4 over those chains, +23.9 over the calibration test's 24 chains "
+    "of 50 stores, +8.2 over its 80 of 10, -109 over its 6 of 200), not +20%; the band is "
+    "kept and no cost is tuned to meet it",
     "customer_only_erosion": "with erosion coming only from raised expectations (no decay "
     "constant) and the programme's pull taken in as far as customers' experience meets them, "
-    "a customer-only programme keeps about half of its peak gain after two years (0.54, 95% "
-    "CI 0.43-0.74, 6 seeds of 20 stores), not under 25%; it does erode, and erodes more than "
-    "with coaching (both_persistence 0.81), but not more in a chain of disengaged staff than "
-    "in one of engaged staff (0.70 vs 0.55, 12 seeds, experiments/erosion_contrast.py; with "
-    "the hand-set defaults 0.75 vs 0.63, and 0.48 vs 0.52 even when the pull works only "
-    "where the service keeps its promise): at equilibrium a "
-    "raised expectation costs about as much attachment where service is poor (frequent "
-    "shortfalls, little attachment to lose) as where it is good, so the deep erosion seed "
-    "002 describes does not follow (docs/ODD.md section 7.5)",
-    "engagement_customer_correlation": "held out (target 5), at 10 and 50 stores (0.74 and "
-    "0.73 against a band ending at 0.70; 0.69 at 200 stores), not Harter et al.'s 0.3: "
-    "under the published fit's defaults stores' customers differ mostly because their staff "
-    "do (local_market_spread 0.028 against the hand-set 0.05, supervisor_climate_effect "
-    "0.378 against 0.25). Service alone ties the two at about 0.70 (reciprocity off, 6 x 10 "
-    "stores); with local markets spread 0.1 it is 0.44. Reported, not re-tuned",
+    "a customer-only programme keeps about half of its peak gain after two years (0.56, 95% "
+    "CI 0.49-0.64, 6 seeds of 20 stores), not under 25%; it does erode, and erodes more than "
+    "with coaching (both_persistence 0.72), but not more in a chain of disengaged staff than "
+    "in one of engaged staff (0.64 vs 0.59, 12 seeds, experiments/erosion_contrast.py; at "
+    "generation 6's medians 0.70 vs 0.55, with the hand-set defaults 0.75 vs 0.63): at "
+    "equilibrium a raised expectation costs about as much attachment where service is poor "
+    "(frequent shortfalls, little attachment to lose) as where it is good, so the deep "
+    "erosion seed 002 describes does not follow (docs/ODD.md section 7.5)",
+    "rational_vs_dissatisfied_churn": "held out (target 3): rationally satisfied customers "
+    "churn less than dissatisfied ones by 20% to 26% (the calibration test's chains of 10, "
+    "50 and 200 stores: -0.20, -0.20, -0.24, inside the band; the validation table's 8 x 50 "
+    "stores: -0.26, just outside it), where Fleming & Asplund find them about alike: churn "
+    "depends on emotional engagement only, the rationally satisfied have a little more of "
+    "it, and the fitted churn_engagement_sensitivity (1.45; 1.25 at generation 6) turns that "
+    "gap into a larger churn gap. Reported, not re-tuned",
 }
 # Misses seen at some chain sizes only: the calibration test does not require them to miss.
-SIZE_DEPENDENT_MISSES = frozenset({"engagement_customer_correlation"})
+SIZE_DEPENDENT_MISSES = frozenset({"rational_vs_dissatisfied_churn"})
 
 
 # --- one run -----------------------------------------------------------------------------------
