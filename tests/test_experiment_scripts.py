@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = ROOT / "experiments"
 RECIPROCITY = EXPERIMENTS / "reciprocity_interaction.py"
 EROSION = EXPERIMENTS / "erosion_contrast.py"
+LAYOFF = EXPERIMENTS / "layoff_collapse.py"
 # A chain small enough for 48 runs of three years in seconds.
 SMALL = ["--n-stores", "3", "--set", "customers_per_store=100", "--set", "employees_per_store=5",
          "--no-progress"]
@@ -106,6 +107,37 @@ def test_the_interaction_is_what_doing_both_adds_beyond_the_sum():
         assert summary.loc[(outcome, "on - off"), "excludes_zero"]
 
 
+def test_the_layoff_study_lays_off_ninety_percent_at_the_week_it_reads_from():
+    spec = load_spec(EXPERIMENTS / "layoff_collapse.yaml")
+    assert spec.arm_names == ["no_layoff", "layoff"]
+    assert spec.arm_events("no_layoff") == []
+    assert [dict(e) for e in spec.arm_events("layoff")] == [
+        {"week": _module(LAYOFF).LAYOFF_WEEK, "layoff": {"share": 0.9}}]
+
+
+def test_the_layoff_study_reads_revenue_kept_against_the_chains_own_past():
+    """Planted series: every chain sells 100 a week, the layoff arm 30 from the layoff on
+    (one chain 60) and its churn is four times the other arm's."""
+    layoff = _module(LAYOFF)
+    week0 = layoff.LAYOFF_WEEK
+    runs, weekly = [], []
+    for run, (arm, seed) in enumerate((a, s) for s in (1, 2, 3, 4)
+                                      for a in ("no_layoff", "layoff")):
+        runs.append({"run": run, "arm": arm, "seed": seed})
+        after = 60.0 if seed == 4 else 30.0
+        for week in range(52):
+            cut = arm == "layoff" and week >= week0
+            weekly.append({"run": run, "week": week, "revenue": after if cut else 100.0,
+                           "headcount": 9.0 if cut else 90.0,
+                           "churn_rate_annual_pct": 80.0 if cut else 20.0})
+    table = layoff.summarise(pd.DataFrame(weekly), pd.DataFrame(runs))
+    assert table.loc["months 2-3", "revenue_kept"] == pytest.approx(0.375)
+    assert table.loc["months 2-3", "revenue_vs_no_layoff"] == pytest.approx(0.375)
+    assert table.loc["months 2-3", "headcount_kept"] == pytest.approx(0.1)
+    assert table.loc["months 7-9", "churn_multiple"] == pytest.approx(4.0)
+    assert table.loc["month 1", "chains_keeping_over_half"] == "1 of 4"
+
+
 def test_a_stopped_script_keeps_its_runs_carries_on_and_matches_one_worker(tmp_path):
     out = tmp_path / "two"
     args = ["--seeds", 6, *SMALL, "--out", out]
@@ -143,6 +175,9 @@ def test_a_stopped_script_keeps_its_runs_carries_on_and_matches_one_worker(tmp_p
      "--set driver_baseline: not allowed with --lever drivers"),
     (EROSION, ["--set", "programme_confirmation"], "--set programme_confirmation: expected "
      "NAME=VALUE"),
+    (LAYOFF, ["--set", "min_service_shar=0.4"], "--set min_service_shar=0.4: unknown parameter "
+     "'min_service_shar'; did you mean 'min_service_share'?"),
+    (LAYOFF, ["--seeds", "1"], "--seeds 1: 1 is not allowed; allowed: a whole number >= 2"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, script, args, words):
     out = tmp_path / "out"

@@ -150,8 +150,18 @@ def test_work_pressure_is_required_over_available_hours_capped():
 
 def test_beyond_the_corner_cutting_floor_contacts_go_unserved():
     hours = a(100.0, 100.0, 100.0, 0.0)
-    share = rules.served_share(a(1.0, 2.0, 4.6, 1.0), 0.15, 0.5, hours)
+    share = rules.served_share(a(1.0, 2.0, 4.6, 1.0), a(30.0), 0.15, 15.0, hours)
     assert share.tolist() == pytest.approx([1.0, 1.0, 0.5, 0.0])
+
+
+def test_an_eroded_standard_does_not_lower_the_least_time_a_contact_takes():
+    """A standard eroded to 10 minutes (of a 30-minute design) under pressure 4.6 at that
+    standard: contacts still take 15 minutes, so the staff serve the hours they have over the
+    hours 15-minute contacts need, 1.15 x 10 / (4.6 x 15), not everyone."""
+    delivered = rules.delivered_minutes(a(10.0), a(4.6), 0.15, 15.0)
+    assert delivered.tolist() == pytest.approx([15.0])
+    share = rules.served_share(a(4.6), a(10.0), 0.15, 15.0, a(100.0))
+    assert share.tolist() == pytest.approx([1.15 * 10.0 / (4.6 * 15.0)])
 
 
 @given(st.floats(0.1, 5.0), st.floats(0.0, 1.0))

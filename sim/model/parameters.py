@@ -206,8 +206,10 @@ class Parameters:
         0.15, "1/week", "Rate at which strain moves toward what the workload implies.",
         **SHARE, group="work pressure")
     min_service_share: float = _p(
-        0.5, "share of standard", "Least time per contact staff give before contacts go "
-        "unserved (wait in vain, walk out).", low=0.05, high=1.0, group="work pressure")
+        0.5, "share of policy time", "Least time a contact takes, as a share of the service "
+        "policy's design time, however far the standard has eroded; staff who cannot give it "
+        "leave contacts unserved (wait in vain, walk out).", low=0.05, high=1.0,
+        group="work pressure")
     unserved_churn: float = _p(
         0.15, "share", "Chance that a visitor nobody served takes their business elsewhere "
         "at once.", **SHARE, group="work pressure")

@@ -233,19 +233,22 @@ def work_pressure(contacts, standard_minutes, available_hours):
     return np.minimum(pressure, MAX_PRESSURE)
 
 
-def delivered_minutes(standard_minutes, pressure, max_overtime, min_service_share):
+def delivered_minutes(standard_minutes, pressure, max_overtime, least_minutes):
     """Time actually given per served contact: staff first work harder, then cut corners, but
-    not below `min_service_share` of the standard (below that, contacts go unserved)."""
+    not below `least_minutes`, the least a contact can take (below that, contacts go unserved).
+    The floor is fixed by the task, not by the standard: however far the standard has eroded,
+    no contact is served in less."""
     share = np.minimum(1.0, (1.0 + max_overtime) / np.maximum(pressure, 1e-9))
-    return standard_minutes * np.maximum(share, min_service_share)
+    return np.maximum(standard_minutes * share, least_minutes)
 
 
-def served_share(pressure, max_overtime, min_service_share, available_hours):
+def served_share(pressure, standard_minutes, max_overtime, least_minutes, available_hours):
     """Share of contacts the front line can serve at all: everyone until the staff, working
-    harder and cutting corners down to `min_service_share` of the standard, run out of hours;
-    beyond that the rest wait in vain or walk out (none where nobody is on the front line)."""
-    floor = max(min_service_share, 1e-9)
-    share = np.clip((1.0 + max_overtime) / (np.maximum(pressure, 1e-9) * floor), 0.0, 1.0)
+    harder and cutting corners down to `least_minutes` a contact, run out of hours; beyond
+    that the rest wait in vain or walk out (none where nobody is on the front line)."""
+    least = np.maximum(least_minutes, 1e-9)
+    share = np.clip((1.0 + max_overtime) * standard_minutes / (np.maximum(pressure, 1e-9) * least),
+                    0.0, 1.0)
     return np.where(available_hours > 0, share, 0.0)
 
 

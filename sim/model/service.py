@@ -107,9 +107,9 @@ def serve(emp: Population, cust: Population, params: Parameters, standard_minute
     visits = np.bincount(store, visit, n_s)
     contacts = visits + repeat_contacts
     pressure = rules.work_pressure(contacts, standard_minutes, available)
-    delivered = rules.delivered_minutes(standard_minutes, pressure, p.max_overtime,
-                                        p.min_service_share)
-    can_serve = rules.served_share(pressure, p.max_overtime, p.min_service_share, available)
+    least = p.min_service_share * policy["minutes"]
+    delivered = rules.delivered_minutes(standard_minutes, pressure, p.max_overtime, least)
+    can_serve = rules.served_share(pressure, standard_minutes, p.max_overtime, least, available)
     adequacy = np.minimum(delivered / policy["minutes"], 1.0)
     standard = rules.drift_standard(standard_minutes, delivered, policy["minutes"], pressure,
                                     p.standard_erosion_weeks, p.standard_recovery_weeks)

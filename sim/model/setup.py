@@ -211,9 +211,9 @@ def expected_quality(emp: Population, params: Parameters, chain: Chain,
     front = emp.active & emp.frontline
     store = emp.store[front]
     pressure = planned_pressure(emp, p, chain, standard_minutes)
+    least = p.min_service_share * SERVICE_POLICY_SPECS[p.service_policy]["minutes"]
     adequacy = np.minimum(rules.delivered_minutes(
-        standard_minutes, pressure, p.max_overtime, p.min_service_share) / standard_minutes,
-        1.0)
+        standard_minutes, pressure, p.max_overtime, least) / standard_minutes, 1.0)
     emotion = rules.displayed_emotion(emp.engagement[front], emp.strain[front],
                                       rules.busyness(pressure)[store], p.busyness_emotion_effect)
     cap = rules.service_capability(emp.skill[front], emotion, adequacy[store])

@@ -148,7 +148,8 @@ PROVENANCE: dict[str, Provenance] = {
     "strain_build": assumed("Oliva & Sterman 2001: fatigue under sustained pressure"),
     "strain_adjustment": assumed("fatigue builds and fades over weeks"),
     "min_service_share": assumed("staff will cut a contact to about half its design time "
-                                 "before customers go unserved; service needs people"),
+                                 "before customers go unserved; the task, not the eroding "
+                                 "standard, sets that least time; service needs people"),
     "unserved_churn": assumed("a customer turned away often tries elsewhere; no published "
                               "rate for this setting"),
     "standard_erosion_weeks": assumed("Oliva & Sterman 2001: standards erode quickly"),

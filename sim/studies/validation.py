@@ -93,13 +93,16 @@ KNOWN_MISSES: dict[str, str] = {
     "equilibrium a raised expectation costs about as much attachment where service is poor "
     "(frequent shortfalls, little attachment to lose) as where it is good, so the deep "
     "erosion seed 002 describes does not follow (docs/ODD.md section 7.5)",
-    "rational_vs_dissatisfied_churn": "held out (target 3): rationally satisfied customers "
-    "churn less than dissatisfied ones by 20% to 26% (the calibration test's chains of 10, "
-    "50 and 200 stores: -0.20, -0.20, -0.24, inside the band; the validation table's 8 x 50 "
-    "stores: -0.26, just outside it), where Fleming & Asplund find them about alike: churn "
-    "depends on emotional engagement only, the rationally satisfied have a little more of "
-    "it, and the fitted churn_engagement_sensitivity (1.45; 1.25 at generation 6) turns that "
-    "gap into a larger churn gap. Reported, not re-tuned",
+    "rational_vs_dissatisfied_churn": "fitted (target 3): rationally satisfied customers "
+    "churn less than dissatisfied ones by 21% to 49% (the calibration test's chains of 10, "
+    "50 and 200 stores: -0.38, -0.21, -0.26; the validation table's 8 x 50 stores: -0.49, "
+    "95% CI -0.63 to -0.14), where Fleming & Asplund find them about alike. Two causes: "
+    "churn depends on emotional engagement, of which the rationally satisfied have a little "
+    "more (the fitted churn_engagement_sensitivity, 1.45, turns that into a larger churn "
+    "gap); and the small 'dissatisfied' group takes in the visitors that understaffed stores "
+    "leave unserved, some of whom leave at once (unserved_churn; without it, -0.21 on the "
+    "test's 10-store chains). Which chains have such a store decides the figure, hence its "
+    "spread across sizes. Reported, not re-tuned",
 }
 # Misses seen at some chain sizes only: the calibration test does not require them to miss.
 SIZE_DEPENDENT_MISSES = frozenset({"rational_vs_dissatisfied_churn"})
