@@ -170,3 +170,35 @@ def test_break_even_prim_recovers_a_planted_region(tmp_path):
     module.figure(points, box, module.box_limits(box, ["hr_effect", "hr_decay", "other"]),
                   tmp_path / "break_even.png")
     assert (tmp_path / "break_even.png").stat().st_size > 10_000
+
+
+def test_the_command_line_states_wins_across_worlds_too(tmp_path):
+    """A strategist running an evidence scenario reads the same sentences in the terminal as
+    in the report (a real `loyalty-sim run`)."""
+    import os
+    import subprocess
+    import sys
+
+    file = tmp_path / "worlds.yaml"
+    file.write_text(yaml.safe_dump({**SCENARIO, "arms": {
+        "base": {}, "hr": {"parameters": {"hr_budget": 400.0}},
+        "coaching": {"parameters": {"coaching_hours": 4.0}}}}))
+    result = subprocess.run([sys.executable, "-m", "sim", "run", str(file), "--workers", "1",
+                             "--no-progress", "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "COLUMNS": "400"})
+    assert result.returncode == 0, result.stderr
+    console = " ".join(result.stdout.split())
+    assert "Across plausible worlds" in console
+    report = (tmp_path / "out" / "report.md").read_text()
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if line.startswith("**Across plausible worlds**"))
+    sentences = []
+    for line in lines[start + 2:]:
+        if not line.startswith("- "):
+            break
+        sentences.append(line[2:])
+    assert sentences and all("of 3 draws of the uncertain evidence" in x for x in sentences)
+    for sentence in sentences:
+        assert " ".join(sentence.replace("\\", "").split()) in console

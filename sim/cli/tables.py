@@ -113,7 +113,7 @@ def print_comparison(outcome: Any, scenario: Any, out: Console | None = None) ->
     import pandas as pd
 
     from sim.studies.answers import executive_summary
-    from sim.studies.evidence import layoff_warning
+    from sim.studies.evidence import WORLDS_HEADING, layoff_warning, world_sentences
 
     out = out or console()
     out.print(Text(scenario.question, style="bold"), soft_wrap=False)
@@ -123,6 +123,10 @@ def print_comparison(outcome: Any, scenario: Any, out: Console | None = None) ->
         out.print()
         for a in executive_summary(scenario, metrics, outcome.arms):
             out.print(Text.assemble("• ", (a.question, "bold"), " ", a.answer))
+        if scenario.uncertainty == "evidence":
+            worlds = world_sentences(scenario, metrics, outcome.arms)
+            if worlds:
+                out.print(Text.assemble("• ", (WORLDS_HEADING, "bold"), " ", " ".join(worlds)))
         for arm in outcome.arms:
             warning = layoff_warning(scenario, arm) if arm != outcome.baseline else ""
             if warning:

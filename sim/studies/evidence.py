@@ -111,26 +111,37 @@ def evidence(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> 
     return blocks
 
 
-def _worlds_block(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> str:
+def world_sentences(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> list[str]:
     """Under `uncertainty: evidence`: the most profitable policy against each other policy,
-    and each contrast the scenario's questions ask for, across the drawn worlds."""
+    and each contrast the scenario's questions ask for, across the drawn worlds, a plain
+    sentence each (none with fewer than two policies besides the baseline)."""
     from sim.studies.uncertainty import world_sentence
 
     base, label = scenario.baseline_arm, scenario.arm_label
     means = metrics.groupby("arm")["profit"].mean().reindex(list(arms)).dropna()
     others = [a for a in means.sort_values(ascending=False).index if a != base]
     if len(others) < 2:
-        return ""
+        return []
     best = others[0]
     pairs = [(best, o) for o in others[1:]]
     pairs += [(a, b) for q in scenario.questions if q.contrast for a, b in [q.contrast]
               if {a, b} <= set(means.index) and {(a, b), (b, a)}.isdisjoint(pairs)]
-    lines = ["**Across plausible worlds** (each replication drew the uncertain effect sizes "
-             "and persistence from their declared distributions, docs/ODD.md; the same draw in "
-             "every arm):", ""]
-    lines += [f"- {md_text(world_sentence(metrics, a, b, arm_label=label(a),
-                                          other_label=label(b)))}" for a, b in pairs]
-    return "\n".join(lines)
+    return [world_sentence(metrics, a, b, arm_label=label(a), other_label=label(b))
+            for a, b in pairs]
+
+
+WORLDS_HEADING = ("Across plausible worlds (each replication drew the uncertain effect sizes and "
+                  "persistence from their declared distributions, docs/ODD.md; the same draw in "
+                  "every arm):")
+
+
+def _worlds_block(scenario: Scenario, metrics: pd.DataFrame, arms: Sequence[str]) -> str:
+    """The report's block of `world_sentences`."""
+    sentences = world_sentences(scenario, metrics, arms)
+    if not sentences:
+        return ""
+    head, rest = WORLDS_HEADING.split(" (", 1)
+    return "\n".join([f"**{head}** ({rest}", "", *(f"- {md_text(x)}" for x in sentences)])
 
 
 def _mean(metrics: pd.DataFrame, arm: str, column: str) -> float:
