@@ -99,6 +99,62 @@ def test_a_folder_of_another_sweep_is_refused(tmp_path):
         sweep(tiny(), out=tmp_path / "other", workers=1, progress=False)
 
 
+def test_runs_of_other_model_code_are_never_mixed_in(tmp_path):
+    """A real copy of the package, edited on disk between two commands: carrying on (or
+    reusing) a sweep's folder, or an unfinished scenario run's, is refused with one line that
+    says so, and a sweep's default folder is a new one."""
+    import shutil
+
+    code = tmp_path / "code"
+    shutil.copytree(Path(sim.__file__).parent, code / "sim",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(code)}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=300)
+
+    where = subprocess.run([sys.executable, "-c", "import sim; print(sim.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert where.stdout.strip().startswith(str(code))
+    spec_file = tmp_path / "tiny.yaml"
+    spec_file.write_text(yaml.safe_dump(tiny(replications=1)))
+    first = run("sweep", spec_file, "--out", tmp_path / "s", "--workers", 1, "--no-progress")
+    assert first.returncode == 0, first.stderr
+    default = run("sweep", spec_file, "--workers", 1, "--no-progress")
+    assert default.returncode == 0, default.stderr
+    scenario_file = tmp_path / "scenario.yaml"
+    scenario_file.write_text(yaml.safe_dump({
+        "name": "tiny", "question": "q?", "horizon_weeks": 5, "replications": 2, "seed": 3,
+        "parameters": TINY["parameters"],
+        "arms": {"base": {}, "hr": {"parameters": {"hr_budget": 300.0}}}}))
+    started = run("run", scenario_file, "--out", tmp_path / "r", "--workers", 1,
+                  "--no-progress")
+    assert started.returncode == 0, started.stderr
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    manifest["status"] = "incomplete"  # as if stopped before its last run
+    (tmp_path / "r" / "manifest.json").write_text(json.dumps(manifest))
+
+    rules = code / "sim" / "model" / "rules.py"
+    rules.write_text(rules.read_text() + "\n# an edit to the model\n")
+    again = run("sweep", spec_file, "--out", tmp_path / "s", "--workers", 1, "--no-progress")
+    assert again.returncode == 2
+    lines = again.stderr.strip().splitlines()
+    assert len(lines) == 1 and "its runs were made by other model code" in lines[0], lines
+    assert str(tmp_path / "s") in lines[0]
+    resumed = run("run", scenario_file, "--out", tmp_path / "r", "--workers", 1,
+                  "--no-progress")
+    assert resumed.returncode == 2
+    lines = resumed.stderr.strip().splitlines()
+    assert len(lines) == 1 and "its runs were made by other model code" in lines[0], lines
+    before = sorted(p.name for p in (tmp_path / "results" / "sweeps").iterdir())
+    fresh = run("sweep", spec_file, "--workers", 1, "--no-progress")
+    assert fresh.returncode == 0, fresh.stderr
+    after = sorted(p.name for p in (tmp_path / "results" / "sweeps").iterdir())
+    assert len(before) == 1 and len(after) == 2
+
+
 KILLED_SPEC = tiny(name="killed", horizon_weeks=40, replications=6,
                    factors={"coaching_hours": {"levels": [0, 1, 2, 3]}})
 

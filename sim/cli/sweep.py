@@ -77,15 +77,16 @@ def run_sweep(spec: Any, source: Path | str, *, cluster: str | None = None,
     catch (`KeyboardInterrupt`) before and after the runs; during them they stop the sweep,
     whose finished runs are kept."""
     from sim.studies.sweep import ClusterUnavailable, SweepInterrupted, default_folder, sweep
-    from sim.studies.sweep_folder import SweepFolderError
+    from sim.studies.sweep_folder import SweepFolderError, SweepStore
 
     folder = default_folder(spec) if out is None else out
-    typer.echo(f"Sweep '{spec.name}': {_count(spec.point_count, 'design point')} x "
-               f"{_count(len(spec.arm_names), 'arm')} x "
-               f"{_count(spec.replications, 'replication')} = "
-               f"{_count(spec.run_count, 'run')} of {spec.horizon_weeks} weeks -> {folder}",
-               err=True)
     try:
+        SweepStore(folder, spec).check(source)  # a folder it may not use: the one line only
+        typer.echo(f"Sweep '{spec.name}': {_count(spec.point_count, 'design point')} x "
+                   f"{_count(len(spec.arm_names), 'arm')} x "
+                   f"{_count(spec.replications, 'replication')} = "
+                   f"{_count(spec.run_count, 'run')} of {spec.horizon_weeks} weeks -> {folder}",
+                   err=True)
         return sweep(spec, cluster, out=folder, workers=workers, progress=progress,
                      source=source)
     except SweepFolderError as err:

@@ -35,7 +35,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim.studies.provenance import git_state, package_versions
+from sim.studies.provenance import git_state, package_versions, source_digest
 from sim.studies.runner import (
     RunInterrupted,
     default_workers,
@@ -92,15 +92,18 @@ class NothingFinished(Exception):
         self.by_user = by_user
 
 
-def fingerprint(scenario: Scenario) -> str:
-    """A digest of what the runs are (parameters, events, seeds, horizon and the model's
-    defaults): a folder only resumes the very same runs."""
+def fingerprint(scenario: Scenario, model: str | None = None) -> str:
+    """A digest of what the runs are (parameters, events, seeds, horizon, the model's
+    defaults and its code: `model`, the digest of the `sim` source, default the code on disk
+    now): a folder only resumes the very same runs."""
     from sim.model.parameters import Parameters
+    from sim.studies import provenance
 
     jobs = [[j.label, j.params, list(j.events), j.seed, j.weeks] for j in scenario.jobs()]
     chain = scenario.chain_file()  # its stores, when runs start from a chain file
-    text = json.dumps([jobs, Parameters().as_dict(), *([repr(chain.profile)] if chain else [])],
-                      sort_keys=True, default=repr)
+    code = provenance.source_digest() if model is None else model
+    text = json.dumps([jobs, Parameters().as_dict(), code,
+                       *([repr(chain.profile)] if chain else [])], sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -128,6 +131,13 @@ class ScenarioStore:
         path = self.folder / MANIFEST
         if path.exists():
             manifest = read_manifest(self.folder)
+            made_by = manifest.get("model_source_sha256")
+            if (manifest.get("fingerprint") != self.fingerprint and made_by
+                    and fingerprint(self.scenario, made_by) == manifest.get("fingerprint")):
+                raise FolderError(f"{option} {self.folder}: its runs were made by other model "
+                                  f"code (sim source {made_by[:8]}, now "
+                                  f"{source_digest()[:8]}), and carrying on would mix two "
+                                  "models; allowed: a new folder, or the code that made them")
             if manifest.get("fingerprint") != self.fingerprint:
                 raise FolderError(f"{option} {self.folder}: holds the results of other runs "
                                   f"('{manifest.get('scenario')}'); allowed: a new folder, or "
@@ -222,7 +232,8 @@ def new_manifest(scenario: Scenario, source: Path | None, digest: str,
         source_sha = None
     return {
         "kind": KIND, "format": 1, "scenario": scenario.name, "question": scenario.question,
-        "fingerprint": digest, "source_file": None if source is None else str(source),
+        "fingerprint": digest, "model_source_sha256": source_digest(),
+        "source_file": None if source is None else str(source),
         "source_sha256": source_sha, "command": command, "status": "planned", "reason": None,
         "started": now(), "finished": None, "wall_seconds": None, "workers": None,
         "executor": None, "horizon_weeks": scenario.horizon_weeks,

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from sim.model.parameters import parameter_fields
 from sim.studies.experiments import outcome_columns
-from sim.studies.provenance import git_state, package_versions
+from sim.studies.provenance import git_state, package_versions, source_digest
 from sim.studies.store import (
     RUN_FILE,
     FolderError,
@@ -111,10 +111,17 @@ class SweepStore:
         if path.exists():
             manifest = _read_manifest(self.folder)
             if manifest.get("fingerprint") != self.fingerprint:
+                made_by = manifest.get("model_source_sha256")
+                if made_by and self.spec.fingerprint(made_by) == manifest.get("fingerprint"):
+                    raise SweepFolderError(
+                        f"{self.folder}: its runs were made by other model code (sim source "
+                        f"{made_by[:8]}, now {source_digest()[:8]}), and carrying on or reusing "
+                        "them would mix two models; allowed: another folder, or the code that "
+                        "made them")
                 raise SweepFolderError(
                     f"{self.folder}: holds another sweep ('{manifest.get('name')}', "
                     f"{manifest.get('runs', {}).get('planned')} runs) or the same one with "
-                    "other model defaults; allowed: the same spec, or another folder")
+                    "other model defaults or code; allowed: the same spec, or another folder")
             self.manifest = manifest
         elif self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
             raise SweepFolderError(f"{self.folder}: exists and is not a sweep folder (no "
@@ -215,6 +222,7 @@ def new_manifest(spec: SweepSpec, design: DesignPoints, planned: int, fingerprin
     return {
         "format": FORMAT, "kind": "loyalty-sim sweep", "name": spec.name,
         "question": spec.question, "fingerprint": fingerprint,
+        "model_source_sha256": source_digest(),
         "source_file": None if source is None else str(source),
         "spec": spec.as_file_data(),
         "design": {"method": design.method, "factors": list(design.factors),

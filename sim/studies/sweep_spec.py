@@ -327,10 +327,14 @@ class SweepSpec(Study):
                 data[key] = value
         return spec_from_data(data, source="replace(" + ", ".join(changes) + ")")
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, model: str | None = None) -> str:
         """A hash of everything that decides the results: the runs (parameters, events,
-        seeds, horizon), the outcomes and series kept, and the model's default parameters."""
+        seeds, horizon), the outcomes and series kept, the model's default parameters and its
+        code (`model`: the digest of the `sim` source, default the code on disk now)."""
+        from sim.studies import provenance
+
         content = {
+            "model": provenance.source_digest() if model is None else model,
             "runs": [[r.point, r.arm, r.replication, r.job.params, list(r.job.events),
                       r.job.seed, r.job.weeks] for r in self.plan()],
             "outcomes": self.outcomes, "series": self.series,
