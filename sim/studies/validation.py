@@ -88,7 +88,7 @@ KNOWN_MISSES: dict[str, str] = {
     "a customer-only programme keeps about half of its peak gain after two years (0.56, 95% "
     "CI 0.49-0.64, 6 seeds of 20 stores), not under 25%; it does erode, and erodes more than "
     "with coaching (both_persistence 0.72), but not more in a chain of disengaged staff than "
-    "in one of engaged staff (0.64 vs 0.59, 12 seeds, experiments/erosion_contrast.py; at "
+    "in one of engaged staff (0.63 vs 0.59, 12 seeds, experiments/erosion_contrast.py; at "
     "generation 6's medians 0.70 vs 0.55, with the hand-set defaults 0.75 vs 0.63): at "
     "equilibrium a raised expectation costs about as much attachment where service is poor "
     "(frequent shortfalls, little attachment to lose) as where it is good, so the deep "
