@@ -60,8 +60,9 @@ TARGETS: tuple[Target, ...] = (
            "employee engagement", "-25% to -65%", -0.65, -0.25, "relative"),
     Target("quartile_customer_rating", 5, "Customer satisfaction rating, top vs bottom "
            "quartile", "+10%", 0.03, 0.20, "relative"),
-    Target("quartile_profitability", 5, "Profit margin, top vs bottom quartile (percentage "
-           "points of revenue)", "+20% (relative)", 0.10, 0.70, "relative"),
+    Target("quartile_profitability", 5, "Profit margin (profit over revenue), top vs bottom "
+           "quartile: the top's margin over the bottom's, minus 1", "+20% (relative)", 0.10,
+           0.70, "relative"),
     Target("engagement_customer_correlation", 5, "Store-level correlation of employee "
            "engagement with customer engagement", "0.3", 0.15, 0.70, "r"),
     Target("customer_only_erosion", 7, "Customer-only programme: share of its peak gain in "
