@@ -97,11 +97,10 @@ def fingerprint(scenario: Scenario, model: str | None = None) -> str:
     defaults and its code: `model`, the digest of the `sim` source, default the code on disk
     now): a folder only resumes the very same runs."""
     from sim.model.parameters import Parameters
-    from sim.studies import provenance
 
     jobs = [[j.label, j.params, list(j.events), j.seed, j.weeks] for j in scenario.jobs()]
     chain = scenario.chain_file()  # its stores, when runs start from a chain file
-    code = provenance.source_digest() if model is None else model
+    code = source_digest() if model is None else model
     text = json.dumps([jobs, Parameters().as_dict(), code,
                        *([repr(chain.profile)] if chain else [])], sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.model.parameters import PARAMETER_NAMES, Parameters
 from sim.studies import specfile
 from sim.studies.experiments import OUTCOMES, SERIES_NAMES
+from sim.studies.provenance import source_digest
 from sim.studies.runner import Job
 from sim.studies.scenario import Study
 from sim.studies.spec_blocks import Arm, check_chain_size, given
@@ -331,10 +332,8 @@ class SweepSpec(Study):
         """A hash of everything that decides the results: the runs (parameters, events,
         seeds, horizon), the outcomes and series kept, the model's default parameters and its
         code (`model`: the digest of the `sim` source, default the code on disk now)."""
-        from sim.studies import provenance
-
         content = {
-            "model": provenance.source_digest() if model is None else model,
+            "model": source_digest() if model is None else model,
             "runs": [[r.point, r.arm, r.replication, r.job.params, list(r.job.events),
                       r.job.seed, r.job.weeks] for r in self.plan()],
             "outcomes": self.outcomes, "series": self.series,
